@@ -1,1 +1,4 @@
-export {};
+export * from './records';
+export * from './image';
+export * from './topic-names';
+export * from './replay';

@@ -1,0 +1,120 @@
+// The broker's Prometheus metrics (runnel_broker_*), kept apart from the logic: handlers and the server call
+// these small methods, the registry comes from @runnel/metrics.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface PartitionGaugeSource {
+  /** Local partitions with their sizes and offsets (read at scrape time). */
+  partitions(): Iterable<{ topic: string; partition: number; leader: boolean; size: number; start: number; end: number }>;
+}
+
+export class BrokerMetrics {
+  readonly requests: Counter<'request' | 'version'>;
+  readonly requestErrors: Counter<'request' | 'error'>;
+  readonly requestDuration: Histogram<'request'>;
+  readonly requestBytes: Counter<'request'>;
+  readonly responseBytes: Counter<'request'>;
+  readonly connections: Gauge<'listener'>;
+  readonly connectionsCreated: Counter<'listener'>;
+  readonly connectionsClosed: Counter<'listener' | 'reason'>;
+  readonly messagesIn: Counter<'topic'>;
+  readonly bytesIn: Counter<'topic'>;
+  readonly bytesOut: Counter<'topic'>;
+  readonly produceRequests: Counter<'topic' | 'result'>;
+  readonly fetchRequests: Counter<'topic' | 'result'>;
+  private source: PartitionGaugeSource | null = null;
+
+  constructor(
+    readonly registry: Registry,
+    private readonly partitionLevel = false,
+  ) {
+    const r = [registry];
+    this.requests = new Counter({ name: 'runnel_broker_requests_total', help: 'Requests received, by API and version', labelNames: ['request', 'version'], registers: r });
+    this.requestErrors = new Counter({
+      name: 'runnel_broker_request_errors_total',
+      help: 'Error codes returned, by API and Kafka error name (one per partition/topic error)',
+      labelNames: ['request', 'error'],
+      registers: r,
+    });
+    this.requestDuration = new Histogram({
+      name: 'runnel_broker_request_duration_seconds',
+      help: 'Time from a request being decoded to its response being queued (includes Fetch long-poll waits)',
+      labelNames: ['request'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    });
+    this.requestBytes = new Counter({ name: 'runnel_broker_request_bytes_total', help: 'Request bytes received (frames incl. size prefix)', labelNames: ['request'], registers: r });
+    this.responseBytes = new Counter({ name: 'runnel_broker_response_bytes_total', help: 'Response bytes sent', labelNames: ['request'], registers: r });
+    this.connections = new Gauge({ name: 'runnel_broker_connections', help: 'Open client connections', labelNames: ['listener'], registers: r });
+    this.connectionsCreated = new Counter({ name: 'runnel_broker_connections_created_total', help: 'Client connections accepted', labelNames: ['listener'], registers: r });
+    this.connectionsClosed = new Counter({
+      name: 'runnel_broker_connections_closed_total',
+      help: 'Client connections closed, by reason',
+      labelNames: ['listener', 'reason'],
+      registers: r,
+    });
+    this.messagesIn = new Counter({ name: 'runnel_broker_topic_messages_in_total', help: 'Records appended, by topic', labelNames: ['topic'], registers: r });
+    this.bytesIn = new Counter({ name: 'runnel_broker_topic_bytes_in_total', help: 'Record batch bytes appended, by topic', labelNames: ['topic'], registers: r });
+    this.bytesOut = new Counter({ name: 'runnel_broker_topic_bytes_out_total', help: 'Record batch bytes served to fetchers, by topic', labelNames: ['topic'], registers: r });
+    this.produceRequests = new Counter({
+      name: 'runnel_broker_topic_produce_requests_total',
+      help: 'Per-partition produce operations, by topic and result (ok or the error name)',
+      labelNames: ['topic', 'result'],
+      registers: r,
+    });
+    this.fetchRequests = new Counter({
+      name: 'runnel_broker_topic_fetch_requests_total',
+      help: 'Per-partition fetch operations, by topic and result (ok or the error name)',
+      labelNames: ['topic', 'result'],
+      registers: r,
+    });
+
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    new Gauge({
+      name: 'runnel_broker_partitions',
+      help: 'Local partition replicas',
+      registers: r,
+      collect() {
+        let n = 0;
+        for (const _ of self.source?.partitions() ?? []) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'runnel_broker_leader_partitions',
+      help: 'Local partitions this broker leads',
+      registers: r,
+      collect() {
+        let n = 0;
+        for (const p of self.source?.partitions() ?? []) if (p.leader) n++;
+        this.set(n);
+      },
+    });
+    const perPartition = (name: string, help: string, pick: (p: { size: number; start: number; end: number }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: this.partitionLevel ? ['topic', 'partition'] : ['topic'],
+        registers: r,
+        collect() {
+          this.reset();
+          const byTopic = new Map<string, number>();
+          for (const p of self.source?.partitions() ?? []) {
+            if (self.partitionLevel) this.set({ topic: p.topic, partition: String(p.partition) }, pick(p));
+            else byTopic.set(p.topic, (byTopic.get(p.topic) ?? 0) + pick(p));
+          }
+          for (const [topic, v] of byTopic) this.set({ topic }, v);
+        },
+      });
+    };
+    perPartition('runnel_broker_log_size_bytes', 'Bytes on disk per log (summed per topic unless metrics.partition.level=true)', (p) => p.size);
+    if (this.partitionLevel) {
+      perPartition('runnel_broker_log_start_offset', 'Log start offset per partition', (p) => p.start);
+      perPartition('runnel_broker_log_end_offset', 'Log end offset per partition', (p) => p.end);
+    }
+  }
+
+  setPartitionSource(source: PartitionGaugeSource): void {
+    this.source = source;
+  }
+}

@@ -1,0 +1,169 @@
+// Owns the broker's local partition replicas over @runnel/storage. It creates and deletes logs only as the
+// metadata image says (topic created, partition assigned here, topic removed), and hands handlers the Partition
+// objects they append to and read from.
+import { EventEmitter } from 'node:events';
+import type { LogManager, LogConfig } from '@runnel/storage';
+import { ErrorCode } from '@runnel/protocol';
+import type { MetadataCache, MetadataChange } from '../metadata/metadata-cache';
+import type { Logger } from '../util/logger';
+import { Partition } from './partition';
+
+export type PartitionLookup = { partition: Partition; errorCode: 0 } | { partition: null; errorCode: number };
+
+export interface ReplicaManagerOptions {
+  readonly nodeId: number;
+  readonly logManager: LogManager;
+  readonly metadata: MetadataCache;
+  readonly log: Logger;
+  /** Storage settings for a topic, from its effective configuration. */
+  readonly logConfigFor: (topic: string) => Partial<LogConfig>;
+}
+
+export class ReplicaManager {
+  private readonly byKey = new Map<string, Partition>();
+  private unsubscribe: (() => void) | null = null;
+  /** Emits 'partition-added' / 'partition-removed' (metrics, fetch waiters). */
+  readonly events = new EventEmitter();
+
+  constructor(private readonly opts: ReplicaManagerOptions) {
+    this.events.setMaxListeners(0);
+  }
+
+  get logManager(): LogManager {
+    return this.opts.logManager;
+  }
+
+  /** Follow the metadata image from now on and reconcile with what it says today. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.opts.metadata.onChange((c) => {
+      this.onChange(c).catch((err) => this.opts.log.error('applying metadata change to local logs failed', err));
+    });
+    await this.reconcile();
+  }
+
+  /**
+   * Make local logs match the image: a log for every partition that lists this node as a replica, and no log for
+   * a topic the image doesn't know (a "stray" log, e.g. a topic deleted while this broker was down).
+   * Call only once the image has caught up with the controller.
+   */
+  async reconcile(): Promise<void> {
+    const { metadata } = this.opts;
+    for (const topic of metadata.topics()) {
+      for (const p of topic.partitions) {
+        if (p && p.replicas.includes(this.opts.nodeId)) await this.ensurePartition(topic.name, p.partition);
+      }
+    }
+    for (const log of this.listLocalLogs()) {
+      const t = metadata.topic(log.topic);
+      const p = t?.partitions[log.partition];
+      if (!t || !p || !p.replicas.includes(this.opts.nodeId)) {
+        if (log.topic === '__cluster_metadata') continue;
+        this.opts.log.info(`deleting stray log ${log.topic}-${log.partition} (not assigned to this broker in the metadata)`);
+        await this.dropPartition(log.topic, log.partition);
+      }
+    }
+  }
+
+  /** Local replica, whatever its role. */
+  get(topic: string, partition: number): Partition | undefined {
+    return this.byKey.get(`${topic}-${partition}`);
+  }
+
+  /** Local replicas. */
+  partitions(): IterableIterator<Partition> {
+    return this.byKey.values();
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /**
+   * The partition if this broker leads it, else the Kafka error a client should see:
+   * UNKNOWN_TOPIC_OR_PARTITION when the metadata has no such partition, NOT_LEADER_OR_FOLLOWER when another broker
+   * leads it (or no leader / local log not ready yet), so clients refresh metadata and retry.
+   */
+  leaderFor(topic: string, partition: number): PartitionLookup {
+    const meta = this.opts.metadata.partition(topic, partition);
+    if (!meta) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    if (meta.leader !== this.opts.nodeId) return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    const p = this.byKey.get(`${topic}-${partition}`);
+    if (!p || !p.isLeader()) return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    return { partition: p, errorCode: 0 };
+  }
+
+  /** Storage settings changed for a topic (AlterConfigs): push them to its logs. */
+  updateTopicConfig(topic: string): void {
+    const cfg = this.opts.logConfigFor(topic);
+    for (const p of this.byKey.values()) {
+      if (p.topic === topic) (this.opts.logManager as any).updateConfig(topic, p.partition, cfg);
+    }
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  private async onChange(change: MetadataChange): Promise<void> {
+    switch (change.type) {
+      case 'partition-changed': {
+        const p = change.partition;
+        const local = p.replicas.includes(this.opts.nodeId);
+        if (local) await this.ensurePartition(change.topic.name, p.partition);
+        else if (this.byKey.has(`${change.topic.name}-${p.partition}`)) await this.dropPartition(change.topic.name, p.partition);
+        break;
+      }
+      case 'topic-deleted':
+        for (const p of [...this.byKey.values()]) {
+          if (p.topic === change.topic.name && p.topicId === change.topic.topicId) await this.dropPartition(p.topic, p.partition);
+        }
+        break;
+      case 'config-changed':
+        if (change.resourceType === 2 && this.opts.metadata.topic(change.resourceName)) this.updateTopicConfig(change.resourceName);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async ensurePartition(topic: string, partition: number): Promise<Partition> {
+    const key = `${topic}-${partition}`;
+    const meta = this.opts.metadata.partition(topic, partition)!;
+    const topicImage = this.opts.metadata.topic(topic)!;
+    let p = this.byKey.get(key);
+    if (!p) {
+      const lm = this.opts.logManager as any;
+      let log = lm.getLog(topic, partition);
+      if (!log) log = await lm.createLog(topic, partition, this.opts.logConfigFor(topic));
+      p = new Partition(topic, partition, topicImage.topicId, log, this.opts.nodeId);
+      this.byKey.set(key, p);
+      p.updateFromImage(meta, topicImage.topicId);
+      this.events.emit('partition-added', p);
+      this.opts.log.debug(`partition ${key} ready (leader ${meta.leader}, epoch ${meta.leaderEpoch})`);
+    } else {
+      p.updateFromImage(meta, topicImage.topicId);
+      p.poke();
+    }
+    return p;
+  }
+
+  private async dropPartition(topic: string, partition: number): Promise<void> {
+    const key = `${topic}-${partition}`;
+    const p = this.byKey.get(key);
+    this.byKey.delete(key);
+    if (p) {
+      p.poke();
+      this.events.emit('partition-removed', p);
+    }
+    await (this.opts.logManager as any).deleteLog(topic, partition);
+    this.opts.log.info(`deleted log ${key}`);
+  }
+
+  private listLocalLogs(): { topic: string; partition: number }[] {
+    const logs = (this.opts.logManager as any).logs() as Iterable<any>;
+    const out: { topic: string; partition: number }[] = [];
+    for (const l of logs) out.push({ topic: l.topic, partition: l.partition });
+    return out;
+  }
+}

@@ -1,2 +1,4 @@
 export {};
 export * from './crc32c';
+export * from './records';
+export * from './compression';

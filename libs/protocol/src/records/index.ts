@@ -1,0 +1,3 @@
+export * from './record-batch-view';
+export * from './record-batch';
+export * from './control';

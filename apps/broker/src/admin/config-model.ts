@@ -232,7 +232,8 @@ export function describeBrokerConfig(name: string, catalog: ConfigCatalog, state
   return {
     name,
     value: sensitive ? null : (own?.value ?? null),
-    readOnly: !(def?.dynamic ?? !def),
+    // Unknown (custom) keys can only exist because someone set them dynamically.
+    readOnly: def ? !def.dynamic : false,
     isDefault: source === ConfigSource.DEFAULT_CONFIG,
     configSource: source,
     isSensitive: sensitive,

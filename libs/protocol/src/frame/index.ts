@@ -1,0 +1,1 @@
+export { FrameDecoder } from './frame-decoder';

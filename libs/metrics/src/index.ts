@@ -1,1 +1,4 @@
-export {};
+export * from './registry';
+export * from './server';
+export * from './metrics.module';
+export * from './parse';

@@ -55,7 +55,6 @@ export function crc32cJs(buf: Uint8Array, initial = 0): number {
 function loadNative(): Crc32cFn | null {
   if (process.env.RUNNEL_CRC32C_JS === '1') return null; // lets tests and benches force the fallback
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('@node-rs/crc32') as { crc32c(input: Uint8Array, initial?: number | null): number };
     const fn = mod.crc32c;
     // Guard against a broken binary that loads but computes garbage.

@@ -66,7 +66,7 @@ function handLz4Frame(data: Buffer, opts: { bd?: number; contentSize?: boolean; 
     desc.push(...cs);
   }
   const hc = (xxh32(Buffer.from(desc)) >>> 8) & 0xff;
-  const parts = [Buffer.from([0x04, 0x22, 0x4d, 0x18, ...desc, hc])];
+  const parts: Buffer[] = [Buffer.from([0x04, 0x22, 0x4d, 0x18, ...desc, hc])];
   const bs = opts.blockSize ?? 65536;
   for (let p = 0; p < data.length; p += bs) {
     const block = data.subarray(p, p + bs);

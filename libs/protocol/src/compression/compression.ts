@@ -101,11 +101,9 @@ function loader<T>(name: string, load: () => T): () => T {
   };
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const snappy = loader<SnappyModule>('snappy', () => require('snappy'));
 const lz4 = loader<Lz4Module>('lz4', () => require('lz4-napi'));
 const zstd = loader<ZstdModule>('zstd', () => require('@toondepauw/node-zstd'));
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 // The zstd binding keeps no per-call state, so one encoder per level and one decoder serve every call.
 const zstdEncoders = new Map<number, { encodeSync(data: Buffer): Buffer }>();

@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** Monotonic start time of the request (process.hrtime.bigint()). */
   readonly startedAt: bigint;
+  /** Aborted when the client's connection closes (long-polls stop waiting). */
+  readonly signal: AbortSignal;
   /** Everything the broker offers handlers: config, metadata cache, controller channel, partitions, metrics. */
   readonly services: BrokerServices;
 }

@@ -5,7 +5,19 @@
 // Add one import and one entry per handler file.
 import type { ApiHandler } from '../api/handler';
 import { apiVersionsHandler } from './api-versions.handler';
+import { fetchHandler } from './fetch.handler';
+import { initProducerIdHandler } from './init-producer-id.handler';
+import { listOffsetsHandler } from './list-offsets.handler';
+import { metadataHandler } from './metadata.handler';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.handler';
+import { produceHandler } from './produce.handler';
 
 export const HANDLERS: readonly ApiHandler[] = [
+  produceHandler, // 0
+  fetchHandler, // 1
+  listOffsetsHandler, // 2
+  metadataHandler, // 3
   apiVersionsHandler, // 18
+  initProducerIdHandler, // 22
+  offsetForLeaderEpochHandler, // 23
 ];

@@ -21,6 +21,8 @@ export class Partition {
   /** Emits 'append' (bytes, poke?) after each successful append, and on state changes (fetch long-polls listen). */
   readonly events = new EventEmitter();
   private hwm: number;
+  /** Tail of the per-partition append queue (see exclusive()). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly topic: string,
@@ -94,6 +96,16 @@ export class Partition {
     this.advanceHighWatermark();
     this.events.emit('append', records.length);
     return res;
+  }
+
+  /**
+   * Run `fn` after every earlier exclusive() call on this partition finished. Produce uses it so that the
+   * idempotence check, the append and the producer-state update happen as one step, in request order.
+   */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   /** Wake fetch waiters without an append (e.g. leadership or log start changes). */

@@ -1,0 +1,158 @@
+// Fetch v0-12.
+// Behaviour: sessionless fetches (session id 0). Each partition is served from its leader's log as raw stored
+// batch bytes (Buffers handed to the socket, never copied or re-encoded), up to the high watermark (= last stable
+// offset: no transactions). max_bytes and partition_max_bytes are soft limits in Kafka's sense: the first batch
+// of the first partition with data is returned whole even when it is larger. If fewer than min_bytes are
+// available the request parks until appends bring enough, max_wait_ms passes, or a partition changes; errors
+// answer at once. fetch_offset outside [log start, log end] gets OFFSET_OUT_OF_RANGE; current_leader_epoch is
+// checked (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). preferred_read_replica is always -1.
+// Version notes: v0-3 consumers get v2 batches too (no down-conversion to message sets); v12 is flexible.
+// Follower fetches (replica_id >= 0) are served like consumer fetches.
+import { ApiKey, ErrorCode, errorInfo } from '@runnel/protocol';
+import type { FetchRequest, FetchResponse } from '@runnel/protocol';
+import type { ApiHandler, RequestContext } from '../api/handler';
+import type { Partition } from '../partitions/partition';
+
+type PartitionData = FetchResponse.PartitionData;
+
+const EMPTY = Buffer.alloc(0);
+/** Kafka caps max_wait_ms by the request timeout on the client side; keep a sane upper bound here too. */
+const MAX_WAIT_CAP_MS = 60_000;
+
+interface Slot {
+  topic: string;
+  req: FetchRequest.FetchPartition;
+  partition: Partition | null;
+  out: PartitionData;
+}
+
+function emptyData(index: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex: index,
+    errorCode,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+}
+
+export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
+  apiKey: ApiKey.Fetch,
+  minVersion: 0,
+  maxVersion: 12,
+
+  async handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResponse> {
+    const { services } = ctx;
+    // We never create fetch sessions; a client continuing one we don't know must start over.
+    if (req.sessionId !== 0 && req.sessionEpoch !== -1 && req.sessionEpoch !== 0) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const readCommitted = req.isolationLevel === 1;
+    const slots: Slot[] = [];
+    const responses: FetchResponse.FetchableTopicResponse[] = [];
+    for (const t of req.topics) {
+      const name = t.topic || (t.topicId ? (services.metadata.topicById(t.topicId)?.name ?? '') : '');
+      const partitions: PartitionData[] = [];
+      responses.push({ topic: t.topic, topicId: t.topicId, partitions });
+      for (const rp of t.partitions) {
+        const out = emptyData(rp.partition, 0);
+        partitions.push(out);
+        slots.push({ topic: name, req: rp, partition: null, out });
+      }
+    }
+
+    // Resolve leadership and offsets once; errors are final.
+    let anyError = false;
+    const live: Slot[] = [];
+    for (const s of slots) {
+      const lookup = services.replicas.leaderFor(s.topic, s.req.partition);
+      if (!lookup.partition) {
+        s.out.errorCode = lookup.errorCode;
+        anyError = true;
+        continue;
+      }
+      const p = lookup.partition;
+      const cle = s.req.currentLeaderEpoch;
+      if (cle !== undefined && cle >= 0 && cle !== p.leaderEpoch) {
+        s.out.errorCode = cle < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
+        anyError = true;
+        continue;
+      }
+      s.partition = p;
+      live.push(s);
+    }
+
+    let bytes = readAll(live, req, readCommitted);
+    if (live.some((s) => s.out.errorCode !== 0)) anyError = true;
+    const maxWait = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS);
+    if (!anyError && bytes < req.minBytes && maxWait > 0 && live.length > 0) {
+      const outcome = await services.fetchWaiter.wait(
+        live.map((s) => s.partition!),
+        { bytesAvailable: bytes, minBytes: req.minBytes, maxWaitMs: maxWait, signal: ctx.signal },
+      );
+      if (outcome !== 'aborted') {
+        // Re-check leadership (a partition may have moved or been deleted while we waited), then read again.
+        for (const s of live) {
+          const lookup = services.replicas.leaderFor(s.topic, s.req.partition);
+          if (lookup.partition !== s.partition) {
+            Object.assign(s.out, emptyData(s.req.partition, lookup.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER));
+            s.partition = null;
+          }
+        }
+        bytes = readAll(live.filter((s) => s.partition !== null), req, readCommitted);
+      }
+    }
+
+    for (const s of slots) {
+      const result = s.out.errorCode === 0 ? 'ok' : errorInfo(s.out.errorCode).name;
+      services.metrics.fetchRequests.inc({ topic: s.topic, result });
+    }
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+  },
+};
+
+/** Read every live partition within the request's limits; returns the total bytes gathered. */
+function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean): number {
+  let remaining = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
+  let total = 0;
+  let first = true;
+  for (const s of live) {
+    const p = s.partition!;
+    const out = s.out;
+    const fetchOffset = Number(s.req.fetchOffset);
+    const logStart = p.logStartOffset;
+    const logEnd = p.logEndOffset;
+    const hwm = p.highWatermark;
+    out.errorCode = 0;
+    out.highWatermark = BigInt(hwm);
+    out.lastStableOffset = BigInt(p.lastStableOffset);
+    out.logStartOffset = BigInt(logStart);
+    out.abortedTransactions = readCommitted ? [] : null;
+    out.records = EMPTY;
+    if (fetchOffset < logStart || fetchOffset > logEnd) {
+      out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+      continue;
+    }
+    const visibleEnd = readCommitted ? p.lastStableOffset : hwm;
+    if (fetchOffset >= visibleEnd) continue;
+    const limit = Math.min(s.req.partitionMaxBytes > 0 ? s.req.partitionMaxBytes : 0, remaining);
+    if (limit <= 0 && !first) continue;
+    let res: { chunks: Buffer[]; bytes: number };
+    try {
+      res = (p.log as any).read(fetchOffset, Math.max(limit, 0), { maxOffset: visibleEnd, minOneBatch: first });
+    } catch (err) {
+      out.errorCode = (err as Error)?.name === 'OffsetOutOfRangeError' ? ErrorCode.OFFSET_OUT_OF_RANGE : ErrorCode.KAFKA_STORAGE_ERROR;
+      continue;
+    }
+    if (res.bytes > 0) {
+      out.records = res.chunks.length === 1 ? res.chunks[0] : (res.chunks as any);
+      total += res.bytes;
+      remaining -= res.bytes;
+      first = false;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,200 @@
+// Produce v0-9.
+// Behaviour: validates each v2 batch's header and CRC (no per-record work), enforces max.message.bytes per batch
+// (MESSAGE_TOO_LARGE), checks leadership (NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION), acks must be
+// 0, 1 or -1 (INVALID_REQUIRED_ACKS); acks=-1 needs |ISR| >= min.insync.replicas (NOT_ENOUGH_REPLICAS).
+// Idempotent batches (producerId >= 0) go through the per-(producer, partition) sequence window: a retried batch
+// is answered with its original offset, a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch
+// INVALID_PRODUCER_EPOCH. The log patches base offsets/leader epochs in place; LogAppendTime topics get the
+// batch timestamp stamped and the batch CRC recomputed (header fields only, records untouched).
+// acks=0 gets no response at all.
+// Version notes: v0-2 (magic 0/1 message sets) are advertised for librdkafka's feature probing but only v2 record
+// batches are stored: old formats get UNSUPPORTED_FOR_MESSAGE_FORMAT. Transactions are not supported.
+import { ApiKey, ErrorCode, KafkaProtocolError, RecordBatchView, errorInfo, splitRecordBatches, validateRecordBatch } from '@runnel/protocol';
+import type { ProduceRequest, ProduceResponse } from '@runnel/protocol';
+import type { ApiHandler, RequestContext } from '../api/handler';
+import type { Partition } from '../partitions/partition';
+import { loadProducerState } from '../producers/producer-state-loader';
+import type { BatchMetadata } from '../producers/producer-state';
+
+type PartitionResult = ProduceResponse.PartitionProduceResponse;
+
+const NO_TIMESTAMP = -1n;
+
+function result(index: number, errorCode: number, errorMessage: string | null = null): PartitionResult {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: NO_TIMESTAMP,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+  };
+}
+
+export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
+  apiKey: ApiKey.Produce,
+  minVersion: 0,
+  maxVersion: 9,
+
+  async handle(ctx: RequestContext, req: ProduceRequest): Promise<ProduceResponse | null> {
+    const { services } = ctx;
+    const acks = req.acks;
+    const pending: Array<Promise<void>> = [];
+    const responses: ProduceResponse.TopicProduceResponse[] = [];
+
+    for (const topic of req.topicData) {
+      const partitionResponses: PartitionResult[] = [];
+      responses.push({ name: topic.name, partitionResponses });
+      for (const pd of topic.partitionData) {
+        const slot = partitionResponses.length;
+        partitionResponses.push(result(pd.index, 0));
+        const set = (r: PartitionResult): void => {
+          partitionResponses[slot] = r;
+          services.metrics.produceRequests.inc({ topic: topic.name, result: r.errorCode === 0 ? 'ok' : errorInfo(r.errorCode).name });
+        };
+        if (acks !== 0 && acks !== 1 && acks !== -1) {
+          set(result(pd.index, ErrorCode.INVALID_REQUIRED_ACKS));
+          continue;
+        }
+        if (req.transactionalId !== null && req.transactionalId !== undefined) {
+          set(result(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by this broker'));
+          continue;
+        }
+        // Everything up to the append is synchronous so appends happen in request order.
+        const outcome = prepare(ctx, topic.name, pd.index, pd.records, acks);
+        if ('error' in outcome) {
+          set(result(pd.index, outcome.error, outcome.message ?? null));
+          continue;
+        }
+        pending.push(append(ctx, outcome).then(set));
+      }
+    }
+
+    if (pending.length > 0) await Promise.all(pending);
+    if (acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+};
+
+interface Prepared {
+  topic: string;
+  partition: Partition;
+  records: Buffer;
+  views: RecordBatchView[];
+  logAppendTime: boolean;
+}
+
+function prepare(
+  ctx: RequestContext,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  acks: number,
+): Prepared | { error: number; message?: string } {
+  const { services } = ctx;
+  const lookup = services.replicas.leaderFor(topic, index);
+  if (!lookup.partition) return { error: lookup.errorCode };
+  const partition = lookup.partition;
+  if (!records || records.length === 0) return { error: ErrorCode.CORRUPT_MESSAGE, message: 'empty record set' };
+
+  let views: RecordBatchView[];
+  try {
+    views = splitRecordBatches(records);
+    if (views.length === 0) return { error: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the request' };
+    for (const v of views) validateRecordBatch(v);
+  } catch (err) {
+    const code = err instanceof KafkaProtocolError ? err.code : ErrorCode.CORRUPT_MESSAGE;
+    return { error: code, message: (err as Error).message };
+  }
+
+  const maxMessageBytes = services.topicConfigs.getNumber(topic, 'max.message.bytes', 1048588);
+  for (const v of views) {
+    if (v.totalSize > maxMessageBytes) {
+      return {
+        error: ErrorCode.MESSAGE_TOO_LARGE,
+        message: `batch of ${v.totalSize} bytes is larger than max.message.bytes (${maxMessageBytes})`,
+      };
+    }
+    if (v.isControl) return { error: ErrorCode.INVALID_RECORD, message: 'clients may not produce control batches' };
+    if (v.isTransactional) return { error: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'transactions are not supported' };
+  }
+
+  if (acks === -1) {
+    const minIsr = services.topicConfigs.getNumber(topic, 'min.insync.replicas', 1);
+    if (partition.isr.length < minIsr) {
+      return {
+        error: ErrorCode.NOT_ENOUGH_REPLICAS,
+        message: `${partition.isr.length} in-sync replicas is below min.insync.replicas (${minIsr})`,
+      };
+    }
+  }
+  const logAppendTime = services.topicConfigs.get(topic, 'message.timestamp.type') === 'LogAppendTime';
+  return { topic, partition, records, views, logAppendTime };
+}
+
+async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult> {
+  const { services } = ctx;
+  const { partition, views } = p;
+  const index = partition.partition;
+  const idempotent = views.some((v) => v.producerId >= 0);
+
+  try {
+    return await partition.exclusive(async () => {
+      let state = null;
+      if (idempotent) {
+        state = services.producers.forPartition(partition.key);
+        if (!state.loaded) await loadProducerState(partition, state);
+        for (const v of views) {
+          if (v.producerId < 0) continue;
+          const check = state.check(v);
+          if (check.kind === 'duplicate') return duplicateResult(index, check.batch, partition);
+          if (check.kind === 'error') return result(index, check.errorCode, check.message);
+        }
+      }
+      let appendTime = -1;
+      if (p.logAppendTime) {
+        appendTime = Date.now();
+        for (const v of views) v.setMaxTimestamp(1, appendTime); // rewrites the batch CRC, records untouched
+      }
+      const res = await partition.appendAsLeader(p.records, { logAppendTime: p.logAppendTime });
+      if (state) {
+        // Offsets inside this append follow the batches' offset deltas.
+        let base = res.firstOffset;
+        for (const v of views) {
+          if (v.producerId >= 0) state.record(v, base, v.maxTimestamp);
+          base += v.lastOffsetDelta + 1;
+        }
+      }
+      let count = 0;
+      for (const v of views) count += v.recordCount;
+      services.metrics.messagesIn.inc({ topic: p.topic }, count);
+      services.metrics.bytesIn.inc({ topic: p.topic }, p.records.length);
+      const out = result(index, 0);
+      out.baseOffset = BigInt(res.firstOffset);
+      out.logStartOffset = BigInt(partition.logStartOffset);
+      if (p.logAppendTime) out.logAppendTimeMs = BigInt(res.logAppendTime ?? appendTime);
+      return out;
+    });
+  } catch (err) {
+    services.log.error(`append to ${partition.key} failed`, err);
+    const code = err instanceof KafkaProtocolError ? err.code : storageErrorCode(err);
+    return result(index, code, (err as Error).message);
+  }
+}
+
+function duplicateResult(index: number, batch: BatchMetadata, partition: Partition): PartitionResult {
+  // Kafka answers a retried batch with success and the offsets it got the first time.
+  const out = result(index, 0);
+  out.baseOffset = BigInt(batch.firstOffset);
+  out.logStartOffset = BigInt(partition.logStartOffset);
+  return out;
+}
+
+function storageErrorCode(err: unknown): number {
+  const name = (err as Error)?.name ?? '';
+  if (name === 'RecordListTooLargeError') return ErrorCode.RECORD_LIST_TOO_LARGE;
+  if (name === 'CorruptRecordError') return ErrorCode.CORRUPT_MESSAGE;
+  if (name === 'LogClosedError') return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  return ErrorCode.KAFKA_STORAGE_ERROR;
+}

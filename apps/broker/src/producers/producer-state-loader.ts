@@ -1,0 +1,41 @@
+// Rebuilds a partition's idempotent-producer state from its log by walking batch headers (no record decoding),
+// so a restarted broker still recognises retried batches and sequence gaps.
+import { RecordBatchView } from '@runnel/protocol';
+import type { Partition } from '../partitions/partition';
+import type { PartitionProducerState } from './producer-state';
+
+const READ_CHUNK = 4 * 1024 * 1024;
+const HEADER = 61;
+
+export async function loadProducerState(partition: Partition, state: PartitionProducerState): Promise<void> {
+  if (state.loaded) return;
+  const log = partition.log as any;
+  let offset: number = log.logStartOffset;
+  const end: number = log.logEndOffset;
+  while (offset < end) {
+    const res = await log.read(offset, READ_CHUNK, { minOneBatch: true });
+    const chunks: Buffer[] = res.chunks ?? [];
+    let next = offset;
+    for (const buf of chunks) {
+      let pos = 0;
+      while (pos + HEADER <= buf.length) {
+        const view = new RecordBatchView(buf, pos);
+        const total = view.totalSize;
+        if (total < HEADER || pos + total > buf.length) break;
+        const last = view.lastOffset;
+        if (last >= offset && view.producerId >= 0 && !view.isControl) {
+          state.record(
+            { producerId: view.producerId, producerEpoch: view.producerEpoch, baseSequence: view.baseSequence, lastOffsetDelta: view.lastOffsetDelta },
+            view.baseOffset,
+            view.maxTimestamp,
+          );
+        }
+        if (last + 1 > next) next = last + 1;
+        pos += total;
+      }
+    }
+    if (next <= offset) break; // nothing readable (e.g. a gap): stop rather than spin
+    offset = next;
+  }
+  state.loaded = true;
+}

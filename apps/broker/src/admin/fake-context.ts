@@ -95,6 +95,7 @@ export class FakeCluster {
       connectionId: 1,
       clientAddress: '127.0.0.1:1',
       startedAt: process.hrtime.bigint(),
+      signal: new AbortController().signal,
       services,
     };
   }

@@ -1,1 +1,5 @@
-export {};
+export * from './ports';
+export * from './probe';
+export * from './node';
+export * from './cluster';
+export * from './build';

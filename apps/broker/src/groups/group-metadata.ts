@@ -253,12 +253,12 @@ export class GroupMetadata {
 
   /** Protocols every member supports. */
   candidateProtocols(): Set<string> {
-    let result: Set<string> | null = null;
+    let result: string[] | undefined;
     for (const m of this.members.values()) {
       const names = new Set(m.protocols.map((p) => p.name));
-      result = result === null ? names : new Set([...result].filter((n) => names.has(n)));
+      result = result === undefined ? [...names] : result.filter((n) => names.has(n));
     }
-    return result ?? new Set();
+    return new Set(result ?? []);
   }
 
   /**
@@ -297,6 +297,11 @@ export class GroupMetadata {
       }
     }
     return best!;
+  }
+
+  /** selectProtocol(), or null when the members share no protocol. */
+  selectProtocolSafe(): string | null {
+    return this.candidateProtocols().size === 0 ? null : this.selectProtocol();
   }
 
   /** Member list the leader needs to compute an assignment (subscription metadata for the chosen protocol). */

@@ -85,7 +85,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
       live.push(s);
     }
 
-    let bytes = readAll(live, req, readCommitted);
+    let bytes = await readAll(live, req, readCommitted);
     if (live.some((s) => s.out.errorCode !== 0)) anyError = true;
     const maxWait = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS);
     if (!anyError && bytes < req.minBytes && maxWait > 0 && live.length > 0) {
@@ -102,20 +102,23 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
             s.partition = null;
           }
         }
-        bytes = readAll(live.filter((s) => s.partition !== null), req, readCommitted);
+        bytes = await readAll(live.filter((s) => s.partition !== null), req, readCommitted);
       }
     }
 
     for (const s of slots) {
       const result = s.out.errorCode === 0 ? 'ok' : errorInfo(s.out.errorCode).name;
       services.metrics.fetchRequests.inc({ topic: s.topic, result });
+      const recs = s.out.records as Buffer | Buffer[] | null;
+      const n = !recs ? 0 : Array.isArray(recs) ? recs.reduce((a, b) => a + b.length, 0) : recs.length;
+      if (n > 0) services.metrics.bytesOut.inc({ topic: s.topic }, n);
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
   },
 };
 
 /** Read every live partition within the request's limits; returns the total bytes gathered. */
-function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean): number {
+async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean): Promise<number> {
   let remaining = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let total = 0;
   let first = true;
@@ -142,7 +145,7 @@ function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean): numbe
     if (limit <= 0 && !first) continue;
     let res: { chunks: Buffer[]; bytes: number };
     try {
-      res = (p.log as any).read(fetchOffset, Math.max(limit, 0), { maxOffset: visibleEnd, minOneBatch: first });
+      res = await p.log.read(fetchOffset, Math.max(limit, 0), { maxOffset: visibleEnd, minOneBatch: first });
     } catch (err) {
       out.errorCode = (err as Error)?.name === 'OffsetOutOfRangeError' ? ErrorCode.OFFSET_OUT_OF_RANGE : ErrorCode.KAFKA_STORAGE_ERROR;
       continue;

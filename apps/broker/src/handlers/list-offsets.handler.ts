@@ -70,7 +70,7 @@ async function lookupOffset(p: Partition, rp: ListOffsetsRequest.ListOffsetsPart
     epoch = epochAt(log, offset, p.leaderEpoch);
   } else if (ts === MAX_TIMESTAMP) {
     if (version < 7) return out(rp.partitionIndex, ErrorCode.UNSUPPORTED_VERSION);
-    const found = typeof log.offsetForMaxTimestamp === 'function' ? await log.offsetForMaxTimestamp() : null;
+    const found = await log.offsetForTimestamp(MAX_TIMESTAMP);
     if (found) {
       offset = Number(found.offset);
       timestamp = Number(found.timestamp);
@@ -98,8 +98,8 @@ async function lookupOffset(p: Partition, rp: ListOffsetsRequest.ListOffsetsPart
 
 function epochAt(log: any, offset: number, fallback: number): number {
   try {
-    if (typeof log.epochForOffset === 'function') {
-      const e = log.epochForOffset(offset);
+    if (log.epochs && typeof log.epochs.epochForOffset === 'function') {
+      const e = log.epochs.epochForOffset(offset);
       if (typeof e === 'number' && e >= 0) return e;
     }
   } catch {

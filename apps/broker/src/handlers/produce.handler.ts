@@ -82,7 +82,6 @@ interface Prepared {
   partition: Partition;
   records: Buffer;
   views: RecordBatchView[];
-  logAppendTime: boolean;
 }
 
 function prepare(
@@ -129,8 +128,7 @@ function prepare(
       };
     }
   }
-  const logAppendTime = services.topicConfigs.get(topic, 'message.timestamp.type') === 'LogAppendTime';
-  return { topic, partition, records, views, logAppendTime };
+  return { topic, partition, records, views };
 }
 
 async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult> {
@@ -152,12 +150,8 @@ async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult
           if (check.kind === 'error') return result(index, check.errorCode, check.message);
         }
       }
-      let appendTime = -1;
-      if (p.logAppendTime) {
-        appendTime = Date.now();
-        for (const v of views) v.setMaxTimestamp(1, appendTime); // rewrites the batch CRC, records untouched
-      }
-      const res = await partition.appendAsLeader(p.records, { logAppendTime: p.logAppendTime });
+      // The log stamps LogAppendTime topics itself (attributes + maxTimestamp, CRC recomputed).
+      const res = await partition.appendAsLeader(p.records);
       if (state) {
         // Offsets inside this append follow the batches' offset deltas.
         let base = res.firstOffset;
@@ -166,14 +160,12 @@ async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult
           base += v.lastOffsetDelta + 1;
         }
       }
-      let count = 0;
-      for (const v of views) count += v.recordCount;
-      services.metrics.messagesIn.inc({ topic: p.topic }, count);
+      services.metrics.messagesIn.inc({ topic: p.topic }, res.recordCount);
       services.metrics.bytesIn.inc({ topic: p.topic }, p.records.length);
       const out = result(index, 0);
       out.baseOffset = BigInt(res.firstOffset);
       out.logStartOffset = BigInt(partition.logStartOffset);
-      if (p.logAppendTime) out.logAppendTimeMs = BigInt(res.logAppendTime ?? appendTime);
+      if (res.logAppendTime >= 0) out.logAppendTimeMs = BigInt(res.logAppendTime);
       return out;
     });
   } catch (err) {

@@ -1,7 +1,8 @@
 // Effective topic configuration, resolved the way Kafka does: a topic override (ConfigRecord on the topic),
-// else a dynamic broker default (ConfigRecord on this broker or the cluster default resource) of the synonym
-// broker key, else the static broker config of that key, else the topic config's own default.
-import { TOPIC_CONFIG_DEFS } from '@runnel/config';
+// else a dynamic broker default (ConfigRecord on this broker, then on the cluster default resource) of the
+// synonym broker key, else the static broker config (converted, e.g. log.retention.hours -> retention.ms),
+// else the topic config's own default.
+import { TOPIC_CONFIG_DEFS, topicConfigDefaults } from '@runnel/config';
 import type { KafkaConfig, TopicConfigDef } from '@runnel/config';
 import type { MetadataCache } from './metadata-cache';
 
@@ -16,13 +17,15 @@ export interface EffectiveConfig {
 
 export class TopicConfigs {
   private readonly defs = new Map<string, TopicConfigDef>();
+  private readonly staticDefaults: Record<string, string>;
 
   constructor(
     private readonly metadata: MetadataCache,
     private readonly config: KafkaConfig,
     private readonly nodeId: number,
   ) {
-    for (const d of TOPIC_CONFIG_DEFS as readonly TopicConfigDef[]) this.defs.set(d.name, d);
+    for (const d of TOPIC_CONFIG_DEFS) this.defs.set(d.name, d);
+    this.staticDefaults = topicConfigDefaults(config);
   }
 
   definitions(): IterableIterator<TopicConfigDef> {
@@ -45,11 +48,9 @@ export class TopicConfigs {
       if (perBroker !== undefined) return { name, value: perBroker, source: 'DYNAMIC_BROKER', def };
       const clusterDefault = this.metadata.brokerConfigOverrides('').get(b);
       if (clusterDefault !== undefined) return { name, value: clusterDefault, source: 'DYNAMIC_DEFAULT_BROKER', def };
-      const stat = staticValue(this.config, b);
-      if (stat.explicit) return { name, value: stat.value, source: 'STATIC_BROKER', def };
-      if (stat.value !== null) return { name, value: stat.value, source: 'DEFAULT', def };
+      if (this.config.isSet(b)) return { name, value: this.staticDefaults[name] ?? null, source: 'STATIC_BROKER', def };
     }
-    return { name, value: def.default ?? null, source: 'DEFAULT', def };
+    return { name, value: this.staticDefaults[name] ?? def.default ?? null, source: 'DEFAULT', def };
   }
 
   /** Effective value as text (null when the config has no value). */
@@ -70,16 +71,11 @@ export class TopicConfigs {
     for (const name of this.defs.keys()) out.push(this.resolve(topic, name)!);
     return out;
   }
-}
 
-/** Reads a broker key from the static config as text; `explicit` when the operator set it. */
-function staticValue(config: KafkaConfig, key: string): { value: string | null; explicit: boolean } {
-  const c = config as any;
-  try {
-    const explicit = typeof c.isSet === 'function' ? Boolean(c.isSet(key)) : typeof c.has === 'function' ? Boolean(c.has(key)) : false;
-    const raw = c.getString(key);
-    return { value: raw === undefined || raw === null ? null : String(raw), explicit };
-  } catch {
-    return { value: null, explicit: false };
+  /** name -> value for every topic config (what storage's logConfigFromTopicConfigs takes). */
+  values(topic: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.all(topic)) if (e.value !== null) out[e.name] = e.value;
+    return out;
   }
 }

@@ -1,16 +1,9 @@
 // One local replica of a topic partition: its log plus the leadership facts from the metadata image.
 // Appends go through here so fetch waiters are woken and the high watermark moves.
 import { EventEmitter } from 'node:events';
-import type { PartitionLog } from '@runnel/storage';
+import type { AppendResult, PartitionLog } from '@runnel/storage';
 import type { PartitionImage } from '@runnel/metadata';
 
-export interface AppendResult {
-  firstOffset: number;
-  lastOffset: number;
-  /** Set when the topic uses LogAppendTime: the time the log stamped on the batches. */
-  logAppendTime?: number;
-  maxTimestamp: number;
-}
 
 export class Partition {
   leader = -1;
@@ -87,12 +80,8 @@ export class Partition {
    * Append one or more validated v2 batches as leader. Base offsets and leader epochs are patched in place by the
    * log (outside the CRC), nothing else is rewritten.
    */
-  async appendAsLeader(records: Buffer, opts: { logAppendTime?: boolean } = {}): Promise<AppendResult> {
-    const res = (await (this.log.append as any)(records, {
-      leaderEpoch: this.leaderEpoch,
-      assignOffsets: true,
-      logAppendTime: opts.logAppendTime ?? false,
-    })) as AppendResult;
+  async appendAsLeader(records: Buffer): Promise<AppendResult> {
+    const res = await this.log.append(records, { leaderEpoch: this.leaderEpoch, assignOffsets: true });
     this.advanceHighWatermark();
     this.events.emit('append', records.length);
     return res;

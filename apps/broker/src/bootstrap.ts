@@ -1,0 +1,247 @@
+// Starts one broker: local logs, the link to the controller (registration, heartbeats, metadata log), the Kafka
+// listeners and the /metrics + /health HTTP server. Returns a handle whose close() shuts it all down in order
+// (controlled shutdown first, logs flushed and closed last).
+import { ApiKey } from '@runnel/protocol';
+import type { KafkaConfig } from '@runnel/config';
+import { MetadataImage } from '@runnel/metadata';
+import { MetricsServer, createMetricsRegistry } from '@runnel/metrics';
+import * as storage from '@runnel/storage';
+import { Dispatcher } from './api/dispatcher';
+import { ApiRegistry } from './api/registry';
+import { BrokerLifecycle, SECURITY_PROTOCOL_IDS } from './controller/broker-lifecycle';
+import { ControllerChannel } from './controller/controller-channel';
+import { HANDLERS } from './handlers';
+import { MetadataCache } from './metadata/metadata-cache';
+import { MetadataLoader } from './metadata/metadata-loader';
+import { TopicConfigs } from './metadata/topic-configs';
+import { BrokerMetrics } from './metrics/broker.metrics';
+import { FetchWaiter } from './partitions/fetch-waiter';
+import { ReplicaManager } from './partitions/replica-manager';
+import { ProducerIdManager } from './producers/producer-id-manager';
+import { ProducerStateManager } from './producers/producer-state';
+import { KafkaServer } from './server/kafka-server';
+import type { AdvertisedListener, BrokerServices } from './services';
+import { createLogger } from './util/logger';
+
+export interface BrokerHandle {
+  readonly nodeId: number;
+  /** Client listeners as bound (real ports). */
+  readonly listeners: readonly AdvertisedListener[];
+  readonly metricsPort: number | null;
+  close(): Promise<void>;
+}
+
+const READY_WAIT_MS = 15_000;
+
+export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
+  const nodeId = config.nodeId;
+  const log = createLogger(`broker-${nodeId}`);
+  const registry = createMetricsRegistry({ app: 'broker', nodeId });
+  const metrics = new BrokerMetrics(registry, config.getBoolean('metrics.partition.level'));
+
+  const image = new MetadataImage();
+  const metadata = new MetadataCache(image);
+  const voters = config.quorumVoters();
+  if (voters.length === 0) throw new Error('controller.quorum.voters is not set: a broker needs a controller to register with');
+  const controller = new ControllerChannel({
+    voters: voters.map((v) => ({ id: v.nodeId, host: v.host, port: v.port })),
+    clientId: `runnel-broker-${nodeId}`,
+    metadata,
+    log: log.child('controller'),
+  });
+  const topicConfigs = new TopicConfigs(metadata, config, nodeId);
+
+  const logManager = await openLogManager(config, log);
+  const replicas = new ReplicaManager({
+    nodeId,
+    logManager,
+    metadata,
+    log: log.child('replicas'),
+    logConfigFor: (topic) => storage.logConfigOverrides(topicConfigs.values(topic)),
+  });
+  const producers = new ProducerStateManager();
+  replicas.events.on('partition-removed', (p: { key: string }) => producers.drop(p.key));
+  metrics.setPartitionSource({
+    *partitions() {
+      for (const p of replicas.partitions()) {
+        yield { topic: p.topic, partition: p.partition, leader: p.isLeader(), size: p.log.sizeInBytes, start: p.logStartOffset, end: p.logEndOffset };
+      }
+    },
+  });
+  const fetchWaiter = new FetchWaiter();
+  const lifecycleRef: { current: BrokerLifecycle | null } = { current: null };
+  const brokerEpoch = (): number => lifecycleRef.current?.brokerEpoch ?? -1;
+  const producerIds = new ProducerIdManager({ controller, nodeId, brokerEpoch, logDir: config.logDirs()[0], log: log.child('producer-ids') });
+
+  const apiRegistry = new ApiRegistry(HANDLERS);
+  const advertised: AdvertisedListener[] = [];
+  const services: BrokerServices = {
+    nodeId,
+    config,
+    brokerEpoch,
+    listeners: advertised,
+    metadata,
+    topicConfigs,
+    controller,
+    replicas,
+    fetchWaiter,
+    producers,
+    producerIds,
+    metrics,
+    log,
+    apiVersions: () => apiRegistry.versions(),
+  };
+  const dispatcher = new Dispatcher(apiRegistry, services);
+  const server = new KafkaServer({
+    listeners: config.brokerListeners(),
+    handler: (frame, conn) => dispatcher.handleFrame(frame, conn),
+    maxRequestBytes: config.getInt('socket.request.max.bytes'),
+    idleTimeoutMs: config.getLong('connections.max.idle.ms'),
+    log: log.child('net'),
+    metrics,
+  });
+
+  let ready = false;
+  const metricsServer = new MetricsServer({
+    registry,
+    port: config.getInt('metrics.port'),
+    host: config.getString('metrics.host'),
+    portKey: 'metrics.port',
+    readiness: () => ({ ready, details: { metadataOffset: metadata.offset, brokerEpoch: brokerEpoch() } }),
+  });
+
+  const loader = new MetadataLoader({ image, controller, nodeId, log: log.child('metadata') });
+  const cleanup: Array<() => Promise<void> | void> = [];
+  try {
+    const bound = await server.bind();
+    cleanup.push(() => server.close());
+    for (const l of config.advertisedListeners()) {
+      const b = bound.find((x) => x.name === l.name);
+      advertised.push({ name: l.name, host: l.host, port: l.port === 0 && b ? b.boundPort : l.port, securityProtocol: l.securityProtocol });
+    }
+    await metricsServer.listen();
+    cleanup.push(() => metricsServer.close());
+
+    const clusterId = await fetchClusterId(controller);
+    if (clusterId) image.clusterId = clusterId;
+    const lifecycle = new BrokerLifecycle({
+      nodeId,
+      controller,
+      listeners: () => advertised.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: SECURITY_PROTOCOL_IDS[l.securityProtocol] ?? 0 })),
+      clusterId: () => image.clusterId,
+      rack: config.getOptionalString('broker.rack'),
+      heartbeatIntervalMs: config.getInt('broker.heartbeat.interval.ms'),
+      metadataOffset: () => metadata.offset,
+      log: log.child('lifecycle'),
+    });
+    lifecycleRef.current = lifecycle;
+    const epoch = await lifecycle.register();
+    cleanup.push(() => lifecycle.shutdown());
+
+    loader.start();
+    cleanup.push(() => loader.stop());
+    await loader.waitCaughtUp();
+    await metadata.waitForOffset(epoch, READY_WAIT_MS);
+    await replicas.start();
+    cleanup.push(() => replicas.stop());
+
+    lifecycle.startHeartbeats();
+    const unfenced = await metadata.waitUntil((m) => m.broker(nodeId)?.fenced === false, READY_WAIT_MS);
+    if (!unfenced) log.warn(`still fenced after ${READY_WAIT_MS} ms; serving clients anyway`);
+    server.open();
+    ready = true;
+    log.info(
+      `broker ${nodeId} ready: ${advertised.map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}; ` +
+        `metadata offset ${metadata.offset}, ${replicas.size} local partitions` +
+        (metricsServer.port !== null ? `; metrics on http://${metricsServer.host}:${metricsServer.port}/metrics` : ''),
+    );
+  } catch (err) {
+    await runCleanup(cleanup.reverse(), log);
+    fetchWaiter.close();
+    controller.close();
+    await closeLogManager(logManager);
+    throw err;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    nodeId,
+    listeners: advertised,
+    metricsPort: metricsServer.port,
+    close(): Promise<void> {
+      if (!closing) {
+        closing = (async () => {
+          ready = false;
+          log.info('shutting down');
+          // Controlled shutdown first so the controller moves leaderships while we can still answer.
+          await lifecycleRef.current?.shutdown().catch(() => undefined);
+          await server.close();
+          fetchWaiter.close();
+          await loader.stop();
+          replicas.stop();
+          controller.close();
+          await closeLogManager(logManager);
+          await metricsServer.close();
+          log.info('stopped');
+        })();
+      }
+      return closing;
+    },
+  };
+}
+
+async function openLogManager(config: KafkaConfig, log: ReturnType<typeof createLogger>): Promise<storage.LogManager> {
+  const s = storage as any;
+  const defaults = s.brokerLogDefaults ? s.brokerLogDefaults(configSource(config)) : undefined;
+  const lm = new s.LogManager({
+    logDirs: config.logDirs(),
+    defaults,
+    // The controller's metadata log may live in the same directory (combined mode); it is not ours.
+    exclude: ['__cluster_metadata'],
+    logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
+  });
+  if (typeof lm.open === 'function') await lm.open();
+  else if (typeof lm.load === 'function') await lm.load();
+  if (typeof lm.startBackgroundTasks === 'function') lm.startBackgroundTasks();
+  else if (typeof lm.start === 'function') lm.start();
+  return lm;
+}
+
+async function closeLogManager(lm: storage.LogManager): Promise<void> {
+  try {
+    await (lm as any).close();
+  } catch {
+    /* already closed */
+  }
+}
+
+/** Broker properties as text (what storage's brokerLogDefaults reads), including derived values. */
+function configSource(config: KafkaConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of config.entries()) if (e.text !== null && e.text !== undefined) out[e.name] = e.text;
+  out['log.retention.ms'] = String(config.logRetentionMs());
+  out['log.roll.ms'] = String(config.logRollMs());
+  return out;
+}
+
+/** The cluster id from the controller (DescribeCluster), if it serves it. */
+async function fetchClusterId(controller: ControllerChannel): Promise<string | null> {
+  try {
+    const v = await controller.commonVersion(ApiKey.DescribeCluster, 1);
+    if (v < 0) return null;
+    const res = await controller.send<any>(ApiKey.DescribeCluster, v, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    return res.errorCode === 0 && res.clusterId ? String(res.clusterId) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function runCleanup(steps: Array<() => Promise<void> | void>, log: ReturnType<typeof createLogger>): Promise<void> {
+  for (const s of steps) {
+    try {
+      await s();
+    } catch (err) {
+      log.warn(`cleanup step failed: ${(err as Error).message}`);
+    }
+  }
+}

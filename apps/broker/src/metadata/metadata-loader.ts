@@ -1,0 +1,161 @@
+// Follows the controller's __cluster_metadata log with long-poll Fetches (as a KRaft observer) and replays the
+// committed records into the broker's MetadataImage. Everything the broker knows about topics, partitions,
+// brokers and configs arrives this way.
+import { ApiKey, RecordBatchView } from '@runnel/protocol';
+import { METADATA_PARTITION, METADATA_TOPIC, MetadataImage, replayMetadataBatches } from '@runnel/metadata';
+import type { ControllerChannel } from '../controller/controller-channel';
+import type { Logger } from '../util/logger';
+
+const MAX_BYTES = 8 * 1024 * 1024;
+
+export interface MetadataLoaderOptions {
+  readonly image: MetadataImage;
+  readonly controller: ControllerChannel;
+  readonly nodeId: number;
+  readonly log: Logger;
+  readonly maxWaitMs?: number;
+  /** Called when the image had to be rebuilt from scratch (divergence / snapshot). */
+  readonly onReset?: () => void;
+}
+
+export class MetadataLoader {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private highWatermark = -1;
+  private caughtUpOnce = false;
+  private readonly caughtUpWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: MetadataLoaderOptions) {}
+
+  /** The controller's committed metadata end (exclusive) as of the last fetch; -1 before any. */
+  get controllerHighWatermark(): number {
+    return this.highWatermark;
+  }
+
+  /** True when the last fetch found nothing committed beyond the image. */
+  get caughtUp(): boolean {
+    return this.highWatermark >= 0 && this.opts.image.offset + 1 >= this.highWatermark;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Resolves once the image has applied everything the controller had committed at some fetch. */
+  waitCaughtUp(): Promise<void> {
+    if (this.caughtUpOnce) return Promise.resolve();
+    return new Promise((r) => this.caughtUpWaiters.push(r));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop?.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      try {
+        await this.fetchOnce();
+        backoff = 100;
+      } catch (err) {
+        if (!this.running) break;
+        this.opts.log.warn(`metadata fetch from the controller failed: ${(err as Error).message}; retrying in ${backoff} ms`);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+
+  private async fetchOnce(): Promise<void> {
+    const { image, controller } = this.opts;
+    const version = await controller.commonVersion(ApiKey.Fetch, 12);
+    if (version < 4) throw new Error('controller does not serve Fetch v4+');
+    const maxWaitMs = this.caughtUp ? (this.opts.maxWaitMs ?? 500) : 0;
+    const res = await controller.send<any>(ApiKey.Fetch, version, {
+      clusterId: image.clusterId,
+      replicaId: -1,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes: MAX_BYTES,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: METADATA_TOPIC,
+          topicId: 'AAAAAAAAAAAAAAAAAAAAAQ',
+          partitions: [
+            {
+              partition: METADATA_PARTITION,
+              currentLeaderEpoch: -1,
+              fetchOffset: BigInt(image.offset + 1),
+              lastFetchedEpoch: image.epoch,
+              logStartOffset: -1n,
+              partitionMaxBytes: MAX_BYTES,
+            },
+          ],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    if (res.errorCode) throw new Error(`Fetch error ${res.errorCode}`);
+    const p = res.responses?.[0]?.partitions?.[0];
+    if (!p) throw new Error('empty metadata fetch response');
+    if (p.errorCode !== 0) throw new Error(`metadata fetch partition error ${p.errorCode}`);
+    const diverged = p.divergingEpoch && p.divergingEpoch.epoch >= 0;
+    const snapshot = p.snapshotId && p.snapshotId.epoch >= 0;
+    if (diverged || snapshot) {
+      this.opts.log.warn(`metadata log ${diverged ? 'diverged' : 'needs a snapshot'}: rebuilding the image from offset 0`);
+      this.reset();
+      return;
+    }
+    this.highWatermark = Number(p.highWatermark);
+    const committed = committedPrefix(p.records, this.highWatermark);
+    if (committed.length > 0) replayMetadataBatches(image, committed);
+    if (this.caughtUp && !this.caughtUpOnce) {
+      this.caughtUpOnce = true;
+      this.caughtUpWaiters.splice(0).forEach((r) => r());
+    }
+    if (committed.length === 0 && maxWaitMs === 0 && !this.caughtUp) await sleep(50);
+  }
+
+  private reset(): void {
+    const img = this.opts.image as any;
+    img.offset = -1;
+    img.epoch = -1;
+    img.topics.clear();
+    img.topicsById.clear();
+    img.brokers.clear();
+    img.topicConfigs.clear();
+    img.brokerConfigs.clear();
+    img.features.clear();
+    this.opts.onReset?.();
+  }
+}
+
+/** The part of a fetched record set made of whole batches below the high watermark. */
+function committedPrefix(records: Buffer | Buffer[] | null | undefined, hwm: number): Buffer[] {
+  if (!records) return [];
+  const bufs = Array.isArray(records) ? records : [records];
+  const out: Buffer[] = [];
+  for (const buf of bufs) {
+    let pos = 0;
+    while (pos + 61 <= buf.length) {
+      const v = new RecordBatchView(buf, pos);
+      const total = v.totalSize;
+      if (total < 61 || pos + total > buf.length || v.lastOffset >= hwm) break;
+      pos += total;
+    }
+    if (pos > 0) out.push(buf.subarray(0, pos));
+    if (pos < buf.length) break;
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

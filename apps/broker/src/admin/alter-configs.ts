@@ -207,7 +207,7 @@ export async function alterConfigs(ctx: RequestContext, resources: AlterResource
   if (toForward.length > 0) {
     const outcome = await forwardItems<AlterResource, AlterResult>({
       items: toForward,
-      deadline: started + (o.budgetMs ?? 30_000),
+      deadline: started + (o.budgetMs ?? 10_000),
       keyOfItem: resourceKey,
       keyOfResult: (r) => resourceKey({ resourceType: r.resourceType, resourceName: r.resourceName ?? '' }),
       errorOf: (r) => r.errorCode,

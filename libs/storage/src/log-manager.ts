@@ -38,6 +38,8 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number;
   /** Logs recovered in parallel at startup (log.recovery.threads.per.data.dir-like). */
   recoveryConcurrency?: number;
+  /** Topics whose directories this manager must not open (e.g. the controller's __cluster_metadata). */
+  exclude?: string[];
   logger?: StorageLogger;
   now?: () => number;
 }
@@ -78,6 +80,11 @@ export class LogManager {
     return m;
   }
 
+  /** Same as startup() (for callers that hold an instance). */
+  open(): Promise<void> {
+    return this.startup();
+  }
+
   get defaultConfig(): Readonly<LogConfig> {
     return this.defaults;
   }
@@ -98,7 +105,7 @@ export class LogManager {
           continue;
         }
         const tp = parsePartitionDirName(ent.name);
-        if (!tp) continue;
+        if (!tp || this.opts.exclude?.includes(tp.topic)) continue;
         const key = partitionDirName(tp.topic, tp.partition);
         if (this.entries.has(key)) throw new Error(`duplicate log ${key} in ${logDir} and ${this.entries.get(key)!.logDir}`);
         // Reserve the key now so duplicates across dirs are detected before the async work.

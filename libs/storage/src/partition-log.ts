@@ -761,7 +761,7 @@ export class PartitionLog {
     if (!seg.opening) {
       seg.opening = (async () => {
         try {
-          if (seg.fd === null) seg.fd = (await fs.promises.open(seg.logFile, 'r')).fd;
+          if (seg.fd === null) seg.fd = await openFd(seg.logFile, 'r');
           if (!seg.index) await this.loadIndexes(seg, false);
         } finally {
           seg.opening = null;
@@ -1301,6 +1301,11 @@ export class PartitionLog {
       s.closeHandle();
     }
   }
+}
+
+/** A raw fd (not a FileHandle, which would close itself when garbage collected). */
+function openFd(file: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
 /** fsync through a temporary handle (a segment's own handle may have been closed by the LRU). */

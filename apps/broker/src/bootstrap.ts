@@ -51,14 +51,16 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   });
   const topicConfigs = new TopicConfigs(metadata, config, nodeId);
 
-  const logManager = await openLogManager(config, log);
-  const replicas = new ReplicaManager({
-    nodeId,
-    logManager,
-    metadata,
-    log: log.child('replicas'),
-    logConfigFor: (topic) => storage.logConfigOverrides(topicConfigs.values(topic)),
-  });
+  const logConfigFor = (topic: string): Partial<storage.LogConfig> => {
+    try {
+      return storage.logConfigOverrides(topicConfigs.values(topic));
+    } catch (err) {
+      log.warn(`topic ${topic} has an invalid storage setting (${(err as Error).message}); using broker defaults`);
+      return {};
+    }
+  };
+  const logManager = await openLogManager(config, log, logConfigFor);
+  const replicas = new ReplicaManager({ nodeId, logManager, metadata, log: log.child('replicas'), logConfigFor });
   const producers = new ProducerStateManager();
   replicas.events.on('partition-removed', (p: { key: string }) => producers.drop(p.key));
   metrics.setPartitionSource({
@@ -190,26 +192,27 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   };
 }
 
-async function openLogManager(config: KafkaConfig, log: ReturnType<typeof createLogger>): Promise<storage.LogManager> {
-  const s = storage as any;
-  const defaults = s.brokerLogDefaults ? s.brokerLogDefaults(configSource(config)) : undefined;
-  const lm = new s.LogManager({
+async function openLogManager(
+  config: KafkaConfig,
+  log: ReturnType<typeof createLogger>,
+  logConfigFor: (topic: string) => Partial<storage.LogConfig>,
+): Promise<storage.LogManager> {
+  const lm = new storage.LogManager({
     logDirs: config.logDirs(),
-    defaults,
+    defaults: storage.brokerLogDefaults(configSource(config)),
+    topicConfigs: logConfigFor,
     // The controller's metadata log may live in the same directory (combined mode); it is not ours.
     exclude: ['__cluster_metadata'],
     logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
   });
-  if (typeof lm.open === 'function') await lm.open();
-  else if (typeof lm.load === 'function') await lm.load();
-  if (typeof lm.startBackgroundTasks === 'function') lm.startBackgroundTasks();
-  else if (typeof lm.start === 'function') lm.start();
+  await lm.open();
+  lm.startBackgroundTasks();
   return lm;
 }
 
 async function closeLogManager(lm: storage.LogManager): Promise<void> {
   try {
-    await (lm as any).close();
+    await lm.close();
   } catch {
     /* already closed */
   }

@@ -96,7 +96,7 @@ export class ReplicaManager {
   updateTopicConfig(topic: string): void {
     const cfg = this.opts.logConfigFor(topic);
     for (const p of this.byKey.values()) {
-      if (p.topic === topic) (this.opts.logManager as any).updateConfig(topic, p.partition, cfg);
+      if (p.topic === topic) this.opts.logManager.updateConfig(topic, p.partition, cfg);
     }
   }
 
@@ -133,9 +133,11 @@ export class ReplicaManager {
     const topicImage = this.opts.metadata.topic(topic)!;
     let p = this.byKey.get(key);
     if (!p) {
-      const lm = this.opts.logManager as any;
+      const lm = this.opts.logManager;
       let log = lm.getLog(topic, partition);
-      if (!log) log = await lm.createLog(topic, partition, this.opts.logConfigFor(topic));
+      // A log recovered at startup was opened with defaults: give it the topic's settings now.
+      if (log) lm.updateConfig(topic, partition, this.opts.logConfigFor(topic));
+      else log = await lm.createLog(topic, partition, this.opts.logConfigFor(topic));
       p = new Partition(topic, partition, topicImage.topicId, log, this.opts.nodeId);
       this.byKey.set(key, p);
       p.updateFromImage(meta, topicImage.topicId);
@@ -156,12 +158,12 @@ export class ReplicaManager {
       p.poke();
       this.events.emit('partition-removed', p);
     }
-    await (this.opts.logManager as any).deleteLog(topic, partition);
+    await this.opts.logManager.deleteLog(topic, partition);
     this.opts.log.info(`deleted log ${key}`);
   }
 
   private listLocalLogs(): { topic: string; partition: number }[] {
-    const logs = (this.opts.logManager as any).logs() as Iterable<any>;
+    const logs = this.opts.logManager.logs();
     const out: { topic: string; partition: number }[] = [];
     for (const l of logs) out.push({ topic: l.topic, partition: l.partition });
     return out;

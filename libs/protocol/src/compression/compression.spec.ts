@@ -5,6 +5,8 @@ import { Decoder as ZstdDecoder, Encoder as ZstdEncoder } from '@toondepauw/node
 import { KafkaProtocolError } from '../errors';
 import {
   compress,
+  compressAsync,
+  decompressAsync,
   compressionName,
   CompressionType,
   decompress,
@@ -300,5 +302,19 @@ describe('compression', () => {
       // claims 1000 bytes, holds a 1-byte literal
       expect(errCode(() => decompress(CompressionType.Snappy, Buffer.from([0xe8, 0x07, 0x00, 0x61])))).toBe(2);
     });
+  });
+});
+
+describe('async compression', () => {
+  it.each(ALL)('codec %i: async and sync forms interoperate', async (type) => {
+    const data = sample(200_000, 3);
+    expect((await decompressAsync(type, compress(type, data))).equals(data)).toBe(true);
+    expect(decompress(type, await compressAsync(type, data)).equals(data)).toBe(true);
+  });
+
+  it.each([CompressionType.Gzip, CompressionType.Lz4, CompressionType.Zstd])('codec %i: async decompression is bounded and typed', async (type) => {
+    const packed = compress(type, Buffer.alloc(4 << 20));
+    await expect(decompressAsync(type, packed, { maxOutputBytes: 1 << 20 })).rejects.toMatchObject({ code: 2 });
+    await expect(decompressAsync(type, packed.subarray(0, packed.length - 2))).rejects.toBeInstanceOf(KafkaProtocolError);
   });
 });

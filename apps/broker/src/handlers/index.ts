@@ -5,6 +5,15 @@
 // Add one import and one entry per handler file.
 import type { ApiHandler } from '../api/handler';
 import { apiVersionsHandler } from './api-versions.handler';
+import { alterConfigsHandler } from './alter-configs.handler';
+import { createPartitionsHandler } from './create-partitions.handler';
+import { createTopicsHandler } from './create-topics.handler';
+import { deleteRecordsHandler } from './delete-records.handler';
+import { deleteTopicsHandler } from './delete-topics.handler';
+import { describeClusterHandler } from './describe-cluster.handler';
+import { describeConfigsHandler } from './describe-configs.handler';
+import { describeLogDirsHandler } from './describe-log-dirs.handler';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.handler';
 import { fetchHandler } from './fetch.handler';
 import { initProducerIdHandler } from './init-producer-id.handler';
 import { listOffsetsHandler } from './list-offsets.handler';
@@ -20,4 +29,14 @@ export const HANDLERS: readonly ApiHandler[] = [
   apiVersionsHandler, // 18
   initProducerIdHandler, // 22
   offsetForLeaderEpochHandler, // 23
+  // broker-admin
+  createTopicsHandler, // 19
+  deleteTopicsHandler, // 20
+  deleteRecordsHandler, // 21
+  describeConfigsHandler, // 32
+  alterConfigsHandler, // 33
+  describeLogDirsHandler, // 35
+  createPartitionsHandler, // 37
+  incrementalAlterConfigsHandler, // 44
+  describeClusterHandler, // 60
 ];

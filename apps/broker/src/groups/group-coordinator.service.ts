@@ -103,10 +103,6 @@ export class GroupCoordinatorService {
     });
   }
 
-  get services_(): BrokerServices {
-    return this.services;
-  }
-
   start(): void {
     this.unsubscribers.push(this.services.metadata.onChange(() => this.scheduleReconcile()));
     const onPartition = (): void => this.scheduleReconcile();

@@ -31,7 +31,7 @@ export class LeaderEpochCache {
   }
 
   /** Records that `epoch` starts at `startOffset`; later-or-conflicting entries are replaced (Kafka's rule). */
-  assign(epoch: number, startOffset: number): void {
+  assign(epoch: number, startOffset: number, persist = true): void {
     if (epoch < 0) return;
     const last = this.entries[this.entries.length - 1];
     if (last && last.epoch === epoch) return;
@@ -41,7 +41,7 @@ export class LeaderEpochCache {
       this.entries = this.entries.filter((e) => e.epoch < epoch && e.startOffset < startOffset);
       this.entries.push({ epoch, startOffset });
     }
-    this.persist();
+    if (persist) this.persist();
   }
 
   /** After truncateTo(endOffset): epochs that started at or after it are gone. */
@@ -97,7 +97,7 @@ export class LeaderEpochCache {
     this.persist();
   }
 
-  private persist(): void {
+  persist(): void {
     if (this.file) writeEpochCheckpointSync(this.file, this.entries);
   }
 }

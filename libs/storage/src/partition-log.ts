@@ -311,13 +311,9 @@ export class PartitionLog {
     this.epochs.truncateFromEnd(this.leo);
     this.epochs.truncateFromStart(this.lso);
     this.firstDirtyOffset = this.lso;
-    // Recovered bytes may have come from the page cache only: make them durable before trusting them.
-    for (let i = first; i < this.segs.length; i++) {
-      const s = this.segs[i];
-      if (s.fd !== null) await fdatasync(s.fd);
-    }
-    await fsyncDirAsync(this.dir);
-    this.rp = this.leo;
+    // Recovered bytes may still be only in the page cache (the process died, the machine did not): the recovery
+    // point stays where it was until the next flush fsyncs them, so a later power cut re-checks them.
+    this.rp = Math.min(recoveryPoint, this.leo);
   }
 
   /** Finishes a cleaner swap interrupted by a crash (or drops it if the new files were not complete). */
@@ -410,7 +406,14 @@ export class PartitionLog {
     seg.bytesSinceLastIndexEntry = res.bytesSinceLastIndexEntry;
     if (from === 0) seg.firstBatchTimestamp = res.firstBatchTimestamp;
     else seg.firstBatchTimestamp = await this.readFirstBatchTimestamp(seg);
-    for (const e of res.epochs) if (e.epoch > this.epochs.latestEpoch) this.epochs.assign(e.epoch, e.startOffset);
+    let epochsChanged = false;
+    for (const e of res.epochs) {
+      if (e.epoch > this.epochs.latestEpoch) {
+        this.epochs.assign(e.epoch, e.startOffset, false);
+        epochsChanged = true;
+      }
+    }
+    if (epochsChanged) this.epochs.persist();
     let truncated = false;
     if (res.validBytes < fileSize) {
       this.logger.warn(
@@ -775,7 +778,9 @@ export class PartitionLog {
   /** Loads .index (validated; rebuilt from the log if missing or corrupt). */
   private async loadIndexes(seg: LogSegment, withTime: boolean): Promise<void> {
     const ib = await readSmallFile(seg.indexFile);
-    const reason = ib === null ? 'missing' : OffsetIndex.validate(ib, seg.size);
+    // An empty index for a segment longer than one index interval cannot be right (it was lost or truncated).
+    const reason =
+      ib === null ? 'missing' : ib.length === 0 && seg.size > this.cfg.indexIntervalBytes ? 'empty' : OffsetIndex.validate(ib, seg.size);
     if (ib && reason === null) {
       seg.index = new OffsetIndex(seg.baseOffset, ib);
       seg.index.compact();
@@ -827,7 +832,8 @@ export class PartitionLog {
     const before = seg.memoryBytes;
     const tb = await readSmallFile(seg.timeIndexFile);
     const upper = seg.active ? seg.nextOffset : Number.MAX_SAFE_INTEGER;
-    if (tb && TimeIndex.validate(tb, seg.baseOffset, upper) === null) {
+    // Sealed segments always end with their max-timestamp entry, so an empty file for a non-empty one was lost.
+    if (tb && !(tb.length === 0 && seg.size > 0 && !seg.active) && TimeIndex.validate(tb, seg.baseOffset, upper) === null) {
       seg.timeIndex = new TimeIndex(seg.baseOffset, tb);
       seg.timeIndex.compact();
       const last = seg.timeIndex.lastEntry;

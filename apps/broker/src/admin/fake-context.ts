@@ -1,5 +1,6 @@
 // Test support for the admin handler specs: a RequestContext over a real MetadataImage/MetadataCache with a
 // scripted controller, so handlers run exactly as in the broker minus the network.
+import { randomBytes } from 'node:crypto';
 import { KafkaConfig } from '@runnel/config';
 import { MetadataImage } from '@runnel/metadata';
 import type { RequestContext } from '../api/handler';
@@ -38,7 +39,9 @@ export class FakeCluster {
 
   /** Create a topic the way the controller's records would. */
   createTopic(name: string, partitions: number, replicas: number[] = [this.nodeId], configs: Record<string, string> = {}): string {
-    const topicId = `topicid${String(++this.n).padStart(15, '0')}`;
+    // A real 16-byte uuid in Kafka's base64url form, so it survives the codec.
+    const topicId = randomBytes(16).toString('base64url');
+    this.n++;
     this.image.apply({ name: 'TopicRecord', data: { name, topicId } } as any);
     for (let p = 0; p < partitions; p++) {
       this.image.apply({

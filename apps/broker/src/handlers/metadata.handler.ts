@@ -162,7 +162,7 @@ async function createTopics(services: BrokerServices, names: string[]): Promise<
       },
       (m, res) =>
         (res?.topics ?? []).every(
-          (t: any) => (t.errorCode !== 0 && t.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) || leadersReady(m.topic(t.name)),
+          (t: any) => (t.errorCode !== 0 && t.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) || leadersReady(services, m.topic(t.name)),
         ),
       AUTO_CREATE_WAIT_MS,
     );
@@ -182,6 +182,13 @@ async function createTopics(services: BrokerServices, names: string[]): Promise<
   return codes;
 }
 
-function leadersReady(t: { partitions: readonly ({ leader: number } | undefined)[] } | undefined): boolean {
-  return !!t && t.partitions.length > 0 && t.partitions.every((p) => p !== undefined && p.leader >= 0);
+/** Every partition has a leader, and the ones this broker leads have their local log open (produce works). */
+function leadersReady(services: BrokerServices, t: { name: string; partitions: readonly ({ leader: number; partition: number } | undefined)[] } | undefined): boolean {
+  return (
+    !!t &&
+    t.partitions.length > 0 &&
+    t.partitions.every(
+      (p) => p !== undefined && p.leader >= 0 && (p.leader !== services.nodeId || services.replicas.get(t.name, p.partition) !== undefined),
+    )
+  );
 }

@@ -67,9 +67,27 @@ export class MetadataCache {
     return this.image.onChange((change) => listener(change));
   }
 
-  /** Resolves true as soon as `predicate(this)` holds (re-checked after each applied record), false after timeoutMs. */
+  /**
+   * Resolves true as soon as `predicate(this)` holds, false after timeoutMs. Re-checked after each applied record
+   * and every few ms (predicates may also look at local state that follows the image asynchronously, e.g. logs).
+   */
   waitUntil(predicate: (cache: MetadataCache) => boolean, timeoutMs: number): Promise<boolean> {
-    return this.image.waitFor(() => predicate(this), timeoutMs);
+    if (predicate(this)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (ok: boolean): void => {
+        if (done) return;
+        done = true;
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const poll = setInterval(() => {
+        if (predicate(this)) finish(true);
+      }, 10);
+      const timer = setTimeout(() => finish(predicate(this)), timeoutMs);
+      void this.image.waitFor(() => predicate(this), timeoutMs).then((ok) => ok && finish(true));
+    });
   }
 
   /** Resolves true once the image has applied metadata up to `offset` (inclusive). */

@@ -15,6 +15,7 @@ import { MetadataCache } from './metadata/metadata-cache';
 import { MetadataLoader } from './metadata/metadata-loader';
 import { TopicConfigs } from './metadata/topic-configs';
 import { BrokerMetrics } from './metrics/broker.metrics';
+import { startGroupCoordinator, stopGroupCoordinator } from './groups/group-coordinator.service';
 import { FetchWaiter } from './partitions/fetch-waiter';
 import { ReplicaManager } from './partitions/replica-manager';
 import { ProducerIdManager } from './producers/producer-id-manager';
@@ -146,6 +147,8 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     await metadata.waitForOffset(epoch, READY_WAIT_MS);
     await replicas.start();
     cleanup.push(() => replicas.stop());
+    startGroupCoordinator(services);
+    cleanup.push(() => stopGroupCoordinator(services));
 
     lifecycle.startHeartbeats();
     const unfenced = await metadata.waitUntil((m) => m.broker(nodeId)?.fenced === false, READY_WAIT_MS);
@@ -180,6 +183,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
           await server.close();
           fetchWaiter.close();
           await loader.stop();
+          stopGroupCoordinator(services);
           replicas.stop();
           controller.close();
           await closeLogManager(logManager);

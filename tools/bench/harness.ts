@@ -53,3 +53,44 @@ export function row(label: string, m: Measurement, extra = ''): void {
     `  ${label.padEnd(52)} ${fmt(m.mbps).padStart(8)} MB/s  (${spread.padStart(13)})  ${fmt(m.usPerOp, 1).padStart(9)} us/op  ${extra}`,
   );
 }
+
+/** One round of `fn` for `ms` milliseconds; returns MB/s. */
+function round(bytes: number, fn: () => unknown, ms: number): number {
+  let ops = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(ms) * 1_000_000n;
+  let now = start;
+  do {
+    for (let i = 0; i < 4; i++) fn();
+    ops += 4;
+    now = process.hrtime.bigint();
+  } while (now < deadline);
+  return (bytes * ops) / (Number(now - start) / 1e9) / 1e6;
+}
+
+/**
+ * Measures A and B in alternating short rounds and reports the median of the per-pair ratios A/B. On a shared,
+ * noisy machine this ratio is far steadier than dividing two separately measured medians.
+ */
+export function compare(
+  a: { bytes: number; fn: () => unknown },
+  b: { bytes: number; fn: () => unknown },
+  opts: { ms?: number; rounds?: number } = {},
+): { a: Measurement; b: Measurement; ratio: number; ratios: number[] } {
+  const ms = opts.ms ?? 150;
+  const n = opts.rounds ?? 10;
+  round(a.bytes, a.fn, ms); // warm-up
+  round(b.bytes, b.fn, ms);
+  const ra: number[] = [];
+  const rb: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = round(a.bytes, a.fn, ms);
+    const y = round(b.bytes, b.fn, ms);
+    ra.push(x);
+    rb.push(y);
+    ratios.push(x / y);
+  }
+  const m = (r: number[], bytes: number): Measurement => ({ mbps: median(r), rounds: r, usPerOp: bytes / median(r) });
+  return { a: m(ra, a.bytes), b: m(rb, b.bytes), ratio: median(ratios), ratios };
+}

@@ -2,10 +2,22 @@
 // Gets a machine ready for the whole test suite: the Debian packages the interop tests drive
 // (kcat, librdkafka's and kafka-python's Python bindings) and a compiled dist/ that the e2e
 // tests start as real processes. Safe to run again: it installs only what is missing.
-const { execSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..', '..');
 
 function has(cmd) {
   return spawnSync('sh', ['-c', cmd], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd) {
+  const r = spawnSync('sh', ['-c', cmd], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`[prepare] failed: ${cmd}`);
+    process.exit(r.status ?? 1);
+  }
 }
 
 const missing = [];
@@ -14,14 +26,27 @@ if (!has('/usr/bin/python3 -c "import confluent_kafka"')) missing.push('python3-
 if (!has('/usr/bin/python3 -c "import kafka"')) missing.push('python3-kafka');
 
 if (missing.length > 0) {
-  if (process.getuid && process.getuid() !== 0) {
+  const root = process.getuid && process.getuid() === 0;
+  const sudo = !root && has('command -v sudo') && has('sudo -n true') ? 'sudo -n ' : '';
+  if (!root && !sudo) {
     console.error(`[prepare] missing Debian packages: ${missing.join(' ')}; run as root or install them with apt-get`);
     process.exit(1);
   }
   console.log(`[prepare] installing ${missing.join(' ')}`);
-  execSync('apt-get update -qq', { stdio: 'inherit' });
-  execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`, { stdio: 'inherit' });
+  run(`${sudo}apt-get update -qq`);
+  run(`${sudo}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing.join(' ')}`);
 }
 
+// Type errors are reported (and fail the e2e build check) but tsc still emits, so the rest of the
+// suite runs and shows everything that is broken, not just the first problem.
 console.log('[prepare] compiling the workspace into dist/');
-execSync('npx tsc -p tsconfig.build.json', { stdio: 'inherit' });
+const t0 = Date.now();
+const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (tsc.status !== 0) console.error(`[prepare] tsc exited with ${tsc.status}: type errors above (dist was emitted anyway)`);
+if (!fs.existsSync(path.join(root, 'dist', 'tools', 'start', 'main.js'))) {
+  console.error('[prepare] dist/tools/start/main.js is missing after compiling: the e2e tests cannot start nodes');
+}
+console.log(`[prepare] done in ${Date.now() - t0} ms`);

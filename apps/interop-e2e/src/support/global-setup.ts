@@ -1,10 +1,17 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ensureBuilt } from '@runnel/testing';
+
+/** Where global setup leaves the build result for build.spec.ts. */
+export const BUILD_RESULT_FILE = path.join(os.tmpdir(), `runnel-e2e-build-${process.pid}.json`);
 
 /** Compiles dist/ (the nodes under test run from it) and checks the external clients are installed. */
 export default async function globalSetup(): Promise<void> {
-  const t0 = Date.now();
-  ensureBuilt();
+  const result = ensureBuilt();
+  fs.writeFileSync(BUILD_RESULT_FILE, JSON.stringify(result));
+  process.env.RUNNEL_E2E_BUILD_RESULT = BUILD_RESULT_FILE;
   const missing: string[] = [];
   if (spawnSync('sh', ['-c', 'command -v kcat'], { stdio: 'ignore' }).status !== 0) missing.push('kcat');
   if (spawnSync('/usr/bin/python3', ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status !== 0) missing.push('python3-confluent-kafka');
@@ -12,5 +19,5 @@ export default async function globalSetup(): Promise<void> {
   if (missing.length > 0) {
     throw new Error(`e2e tests need ${missing.join(', ')}: run \`node tools/test/prepare.js\` (as root) or apt-get install them`);
   }
-  process.stderr.write(`[interop-e2e] dist ready in ${Date.now() - t0} ms\n`);
+  process.stderr.write(`[interop-e2e] dist compiled in ${result.ms} ms (${result.errors.length} type errors)\n`);
 }

@@ -26,9 +26,9 @@ if (!has('/usr/bin/python3 -c "import confluent_kafka"')) missing.push('python3-
 if (!has('/usr/bin/python3 -c "import kafka"')) missing.push('python3-kafka');
 
 if (missing.length > 0) {
-  const root = process.getuid && process.getuid() === 0;
-  const sudo = !root && has('command -v sudo') && has('sudo -n true') ? 'sudo -n ' : '';
-  if (!root && !sudo) {
+  const isRoot = process.getuid && process.getuid() === 0;
+  const sudo = !isRoot && has('command -v sudo') && has('sudo -n true') ? 'sudo -n ' : '';
+  if (!isRoot && !sudo) {
     console.error(`[prepare] missing Debian packages: ${missing.join(' ')}; run as root or install them with apt-get`);
     process.exit(1);
   }

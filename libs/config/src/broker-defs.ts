@@ -138,6 +138,7 @@ export const BROKER_CONFIG_DEFS: ConfigDef[] = [
   d('group.min.session.timeout.ms', 'int', '6000', 'Minimum allowed session timeout of group members.', { validator: atLeast(0) }),
   d('group.max.session.timeout.ms', 'int', '1800000', 'Maximum allowed session timeout of group members.', { validator: atLeast(0) }),
   d('group.max.size', 'int', '2147483647', 'Maximum members of one group.', { validator: atLeast(1) }),
+  d('offset.metadata.max.bytes', 'int', '4096', 'Maximum size of the metadata string of an offset commit.', { validator: atLeast(0) }),
   d('transaction.state.log.num.partitions', 'int', '50', 'Partitions of __transaction_state.', { validator: atLeast(1) }),
   d('transaction.state.log.replication.factor', 'short', '1', 'Replication factor of __transaction_state (Kafka defaults to 3).', { validator: atLeast(1) }),
   d('transaction.state.log.min.isr', 'int', '1', 'min.insync.replicas of __transaction_state.', { validator: atLeast(1) }),
@@ -151,6 +152,7 @@ export const BROKER_CONFIG_DEFS: ConfigDef[] = [
   d('metrics.host', 'string', '127.0.0.1', 'Host of the HTTP server for /metrics and /health (Runnel).', { readOnly: true }),
   d('metrics.port', 'int', '9404', 'Port of the broker\'s HTTP /metrics and /health; 0 = any free port, -1 = disabled (Runnel).', { validator: between(-1, 65535), readOnly: true }),
   d('controller.metrics.port', 'int', '9405', 'Port of the controller\'s HTTP /metrics and /health; 0 = any free port, -1 = disabled (Runnel).', { validator: between(-1, 65535), readOnly: true }),
+  d('metrics.group.partition.level', 'boolean', 'false', 'Emit per-group, per-partition committed offset and lag series (runnel_broker_group_committed_offset / _lag); off by default to bound cardinality (Runnel).', {}),
   d('metrics.partition.level', 'boolean', 'false', 'Emit per-partition series (log size, offsets); off by default to bound cardinality (Runnel).', {}),
   d('shutdown.timeout.ms', 'int', '30000', 'Longest a graceful shutdown may take before the process exits anyway (Runnel).', { validator: atLeast(0) }),
 ];

@@ -15,7 +15,6 @@ describe('generated code is up to date', () => {
   }
 
   test('regenerating into a temp dir gives the committed files', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { generate } = require(path.join(repoRoot, 'tools/codegen/generate.js'));
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runnel-codegen-'));
     try {

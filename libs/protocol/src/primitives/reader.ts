@@ -66,10 +66,11 @@ export class Reader {
   }
 
   int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.offset);
-    this.offset += 2;
-    return v;
+    const o = this.offset;
+    if (o + 2 > this.end) this.need(2);
+    const b = this.buf;
+    this.offset = o + 2;
+    return ((b[o] << 24) | (b[o + 1] << 16)) >> 16;
   }
 
   uint16(): number {
@@ -80,10 +81,11 @@ export class Reader {
   }
 
   int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.offset);
-    this.offset += 4;
-    return v;
+    const o = this.offset;
+    if (o + 4 > this.end) this.need(4);
+    const b = this.buf;
+    this.offset = o + 4;
+    return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
   }
 
   uint32(): number {

@@ -66,9 +66,13 @@ export class Writer {
   }
 
   int16(v: number): this {
+    if ((v << 16) >> 16 !== v) throw new KafkaProtocolError(INVALID_REQUEST, `int16 out of range: ${v}`);
     this.ensure(2);
-    this.cur.writeInt16BE(v, this.pos);
-    this.pos += 2;
+    const b = this.cur;
+    const p = this.pos;
+    b[p] = v >> 8;
+    b[p + 1] = v;
+    this.pos = p + 2;
     return this;
   }
 
@@ -80,9 +84,15 @@ export class Writer {
   }
 
   int32(v: number): this {
+    if ((v | 0) !== v) throw new KafkaProtocolError(INVALID_REQUEST, `int32 out of range: ${v}`);
     this.ensure(4);
-    this.cur.writeInt32BE(v, this.pos);
-    this.pos += 4;
+    const b = this.cur;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
     return this;
   }
 
@@ -161,8 +171,24 @@ export class Writer {
     this.pos += len;
   }
 
+  /** Writes a short all-ASCII string byte by byte (no byteLength pass); returns false if it isn't one. */
+  private asciiFast(s: string, compact: boolean): boolean {
+    const n = s.length;
+    if (n > 64) return false;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return false;
+    if (compact) this.uvarint(n + 1);
+    else this.int16(n);
+    this.ensure(n);
+    const b = this.cur;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+    return true;
+  }
+
   nullableString(s: string | null): this {
     if (s === null) return this.int16(-1);
+    if (this.asciiFast(s, false)) return this;
     const len = Buffer.byteLength(s, 'utf8');
     if (len > 0x7fff) throw new KafkaProtocolError(INVALID_REQUEST, `String of ${len} bytes is too long`);
     this.int16(len);
@@ -176,6 +202,7 @@ export class Writer {
 
   compactNullableString(s: string | null): this {
     if (s === null) return this.uvarint(0);
+    if (this.asciiFast(s, true)) return this;
     const len = Buffer.byteLength(s, 'utf8');
     this.uvarint(len + 1);
     this.utf8(s, len);

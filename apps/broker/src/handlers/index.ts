@@ -20,6 +20,18 @@ import { listOffsetsHandler } from './list-offsets.handler';
 import { metadataHandler } from './metadata.handler';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.handler';
 import { produceHandler } from './produce.handler';
+// groups
+import { findCoordinatorHandler } from './find-coordinator.handler';
+import { joinGroupHandler } from './join-group.handler';
+import { syncGroupHandler } from './sync-group.handler';
+import { heartbeatHandler } from './heartbeat.handler';
+import { leaveGroupHandler } from './leave-group.handler';
+import { offsetCommitHandler } from './offset-commit.handler';
+import { offsetFetchHandler } from './offset-fetch.handler';
+import { describeGroupsHandler } from './describe-groups.handler';
+import { listGroupsHandler } from './list-groups.handler';
+import { deleteGroupsHandler } from './delete-groups.handler';
+import { offsetDeleteHandler } from './offset-delete.handler';
 
 export const HANDLERS: readonly ApiHandler[] = [
   produceHandler, // 0
@@ -39,4 +51,16 @@ export const HANDLERS: readonly ApiHandler[] = [
   createPartitionsHandler, // 37
   incrementalAlterConfigsHandler, // 44
   describeClusterHandler, // 60
+  // groups
+  offsetCommitHandler, // 8
+  offsetFetchHandler, // 9
+  findCoordinatorHandler, // 10
+  joinGroupHandler, // 11
+  heartbeatHandler, // 12
+  leaveGroupHandler, // 13
+  syncGroupHandler, // 14
+  describeGroupsHandler, // 15
+  listGroupsHandler, // 16
+  deleteGroupsHandler, // 42
+  offsetDeleteHandler, // 47
 ];

@@ -22,13 +22,13 @@ export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitRe
     const v = ctx.apiVersion;
     const metadata = ctx.services.metadata;
     const topics: TopicResult[] = [];
-    const slots = new Map<string, { errorCode: number }>();
+    const slots = new Map<string, { partitionIndex: number; errorCode: number }>();
     const entries: OffsetCommitEntry[] = [];
     for (const t of arr(req.topics)) {
       const out: TopicResult = { name: t.name, partitions: [] };
       topics.push(out);
       for (const p of arr(t.partitions)) {
-        const slot = { partitionIndex: p.partitionIndex, errorCode: GroupErr.NONE };
+        const slot: { partitionIndex: number; errorCode: number } = { partitionIndex: p.partitionIndex, errorCode: GroupErr.NONE };
         out.partitions.push(slot);
         if (!metadata.partition(t.name, p.partitionIndex)) {
           slot.errorCode = GroupErr.UNKNOWN_TOPIC_OR_PARTITION;

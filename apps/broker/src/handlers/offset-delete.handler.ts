@@ -22,7 +22,7 @@ export const offsetDeleteHandler: ApiHandler<OffsetDeleteRequest, OffsetDeleteRe
       topics.push(out);
       const ok: number[] = [];
       for (const p of arr(t.partitions)) {
-        const slot = { partitionIndex: p.partitionIndex, errorCode: GroupErr.NONE };
+        const slot: { partitionIndex: number; errorCode: number } = { partitionIndex: p.partitionIndex, errorCode: GroupErr.NONE };
         out.partitions.push(slot);
         if (!metadata.partition(t.name, p.partitionIndex)) slot.errorCode = GroupErr.UNKNOWN_TOPIC_OR_PARTITION;
         else {

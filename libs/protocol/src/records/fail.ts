@@ -6,6 +6,7 @@ export const CORRUPT_MESSAGE: number = (ErrorCode as Record<string, number>).COR
 export const UNSUPPORTED_FOR_MESSAGE_FORMAT: number =
   (ErrorCode as Record<string, number>).UNSUPPORTED_FOR_MESSAGE_FORMAT ?? 43;
 export const INVALID_RECORD: number = (ErrorCode as Record<string, number>).INVALID_RECORD ?? 87;
+export const INVALID_TIMESTAMP: number = (ErrorCode as Record<string, number>).INVALID_TIMESTAMP ?? 32;
 export const UNSUPPORTED_COMPRESSION_TYPE: number =
   (ErrorCode as Record<string, number>).UNSUPPORTED_COMPRESSION_TYPE ?? 76;
 

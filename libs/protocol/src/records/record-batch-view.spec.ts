@@ -267,4 +267,46 @@ describe('validateRecordBatch', () => {
   it('rejects magic 0/1', () => {
     expect(code(() => validateRecordBatch(new RecordBatchView(legacyMessage(1))))).toBe(43);
   });
+
+  describe('record-level checks', () => {
+    const T = 1_700_000_000_000;
+    const mk = (compression: number, keys: Array<string | null>, ts: number[] = keys.map(() => T)) =>
+      new RecordBatchView(encodeRecordBatch({ compression, records: keys.map((key, i) => ({ key, value: 'v', timestamp: ts[i] })) }));
+
+    it.each([0, 1, 2, 3, 4])('requireKeys rejects a null key with INVALID_RECORD (codec %i)', (c) => {
+      const inspect = c === 0 ? {} : { inspectCompressed: true };
+      expect(() => validateRecordBatch(mk(c, ['a', 'b']), { requireKeys: true, ...inspect })).not.toThrow();
+      expect(code(() => validateRecordBatch(mk(c, ['a', null]), { requireKeys: true, ...inspect }))).toBe(87);
+      expect(() => validateRecordBatch(mk(c, ['a', null]))).not.toThrow();
+    });
+
+    it('compressed batches get record checks only with inspectCompressed', () => {
+      expect(() => validateRecordBatch(mk(CompressionType.Zstd, [null]), { requireKeys: true })).not.toThrow();
+      expect(code(() => validateRecordBatch(mk(CompressionType.Zstd, [null]), { requireKeys: true, inspectCompressed: true }))).toBe(87);
+    });
+
+    it.each([0, 4])('timestampRange rejects out-of-range CreateTime records with INVALID_TIMESTAMP (codec %i)', (c) => {
+      const opts = { timestampRange: { min: T - 1000, max: T + 1000 }, inspectCompressed: true };
+      expect(() => validateRecordBatch(mk(c, ['a', 'b'], [T, T + 1000]), opts)).not.toThrow();
+      expect(code(() => validateRecordBatch(mk(c, ['a', 'b'], [T, T + 1001]), opts))).toBe(32);
+      expect(code(() => validateRecordBatch(mk(c, ['a', 'b'], [T - 5000, T]), opts))).toBe(32);
+    });
+
+    it('timestampRange is ignored for LogAppendTime batches', () => {
+      const v = mk(0, ['a'], [T - 1e9]);
+      v.setMaxTimestamp(TimestampType.LogAppendTime, T);
+      expect(() => validateRecordBatch(v, { timestampRange: { min: T - 1, max: T + 1 } })).not.toThrow();
+    });
+
+    it('inspectCompressed catches undecodable payloads and honours the size cap', () => {
+      const v = mk(CompressionType.Gzip, Array.from({ length: 50 }, (_, i) => `key-${i}`));
+      expect(code(() => validateRecordBatch(v, { inspectCompressed: { maxOutputBytes: 100 } }))).toBe(2);
+      const bad = Buffer.from(v.bytes);
+      bad[bad.length - 10] ^= 0xff;
+      const bv = new RecordBatchView(bad);
+      bv.updateCrc();
+      expect(code(() => validateRecordBatch(bv, { inspectCompressed: true }))).toBe(2);
+      expect(() => validateRecordBatch(bv)).not.toThrow();
+    });
+  });
 });

@@ -1,8 +1,9 @@
 // Zero-copy access to the 61-byte header of a v2 record batch (magic 2), plus the cheap checks the produce
 // path runs on every batch. Nothing here allocates per record or copies batch bytes.
 import { crc32c } from '../crc32c';
-import { corrupt, INVALID_RECORD, protocolError, UNSUPPORTED_FOR_MESSAGE_FORMAT } from './fail';
-import { readInt64Number, writeInt64Number } from './varint';
+import { decompress, type DecompressOptions } from '../compression';
+import { corrupt, INVALID_RECORD, INVALID_TIMESTAMP, protocolError, UNSUPPORTED_FOR_MESSAGE_FORMAT } from './fail';
+import { readInt64Number, RecordCursor, writeInt64Number } from './varint';
 
 // Header layout (byte offsets inside a batch).
 export const BASE_OFFSET_OFFSET = 0;
@@ -238,6 +239,18 @@ export interface ValidateOptions {
    * Pass false for batches that went through compaction (which keeps lastOffsetDelta but drops records).
    */
   checkOffsetRange?: boolean;
+  /** Reject records with a null key (INVALID_RECORD), as Kafka does for cleanup.policy=compact topics. */
+  requireKeys?: boolean;
+  /**
+   * Reject CreateTime batches with a record timestamp outside [min, max] ms (INVALID_TIMESTAMP), e.g. now minus
+   * message.timestamp.before.max.ms .. now plus message.timestamp.after.max.ms. Ignored for LogAppendTime batches.
+   */
+  timestampRange?: { min: number; max: number };
+  /**
+   * Compressed batches: decompress (bounded; pass DecompressOptions to set the cap) and run the record checks on
+   * the result. Without it, compressed batches get header and CRC checks only.
+   */
+  inspectCompressed?: boolean | DecompressOptions;
 }
 
 /**
@@ -279,9 +292,55 @@ export function validateRecordBatch(view: RecordBatchView, options?: ValidateOpt
     );
   }
 
-  if (options?.checkRecords !== false && (buf[at + ATTRIBUTES_OFFSET + 1] & COMPRESSION_CODEC_MASK) === 0) {
-    checkRecordFraming(buf, at + RECORD_BATCH_HEADER_SIZE, end, count);
+  if (options?.checkRecords === false) return;
+  const codec = buf[at + ATTRIBUTES_OFFSET + 1] & COMPRESSION_CODEC_MASK;
+  const requireKeys = options?.requireKeys === true;
+  const range = buf[at + ATTRIBUTES_OFFSET + 1] & TIMESTAMP_TYPE_MASK ? undefined : options?.timestampRange;
+  if (codec === 0) {
+    if (requireKeys || range) {
+      inspectRecords(buf, at + RECORD_BATCH_HEADER_SIZE, end, count, readInt64Number(buf, at + FIRST_TIMESTAMP_OFFSET), requireKeys, range);
+    } else {
+      checkRecordFraming(buf, at + RECORD_BATCH_HEADER_SIZE, end, count);
+    }
+  } else if (options?.inspectCompressed) {
+    const opts = typeof options.inspectCompressed === 'object' ? options.inspectCompressed : undefined;
+    const data = decompress(codec, buf.subarray(at + RECORD_BATCH_HEADER_SIZE, end), opts);
+    inspectRecords(data, 0, data.length, count, readInt64Number(buf, at + FIRST_TIMESTAMP_OFFSET), requireKeys, range);
   }
+}
+
+/** Walks records far enough to see each timestamp and key length; allocates one cursor per batch, nothing per record. */
+function inspectRecords(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  count: number,
+  firstTimestamp: number,
+  requireKeys: boolean,
+  range: { min: number; max: number } | undefined,
+): void {
+  const cur = new RecordCursor(buf, pos, end);
+  for (let i = 0; i < count; i++) {
+    if (cur.pos >= end) corrupt(`record batch holds fewer records than its count ${count}`);
+    const len = cur.varint();
+    if (len <= 0 || len > end - cur.pos) corrupt(`record ${i} has invalid length ${len}`);
+    const recEnd = cur.pos + len;
+    cur.end = recEnd;
+    cur.int8(); // attributes
+    const ts = firstTimestamp + cur.varlong();
+    cur.varint(); // offset delta
+    const keyLen = cur.varint();
+    if (keyLen < -1 || keyLen > recEnd - cur.pos) corrupt(`record ${i} has invalid key length ${keyLen}`);
+    if (requireKeys && keyLen === -1) {
+      throw protocolError(INVALID_RECORD, 'compacted topic cannot accept a record without a key');
+    }
+    if (range && (ts < range.min || ts > range.max)) {
+      throw protocolError(INVALID_TIMESTAMP, `record timestamp ${ts} is outside the accepted range [${range.min}, ${range.max}]`);
+    }
+    cur.pos = recEnd;
+    cur.end = end;
+  }
+  if (cur.pos !== end) corrupt(`record batch has ${end - cur.pos} bytes after its ${count} records`);
 }
 
 /** Walks `count` length-prefixed records in [pos, end) and checks they fill it exactly. No allocation. */

@@ -3,6 +3,8 @@ import { ApiKey, API_SPECS } from '../generated/api-keys';
 import { Reader } from '../primitives/reader';
 import {
   decodeMetadataRecord,
+  decodeVersionedMessage,
+  encodeVersionedMessage,
   decodeRequest,
   decodeRequestFrame,
   decodeRequestHeader,
@@ -196,5 +198,29 @@ describe('api table', () => {
     expect(API_SPECS[ApiKey.ApiVersions].flexibleVersions).toEqual([3, 4]);
     expect(API_SPECS[ApiKey.SaslHandshake].flexibleVersions).toBeNull();
     expect(ApiKey.BrokerRegistration).toBe(62);
+  });
+});
+
+describe('version-prefixed data', () => {
+  test('consumer protocol subscription round trip; newer versions read as the newest known', () => {
+    const { encodeVersionedMessage, decodeVersionedMessage } = require('./messages');
+    const buf: Buffer = encodeVersionedMessage('ConsumerProtocolSubscription', 1, { topics: ['a', 'b'], userData: null, ownedPartitions: [{ topic: 'a', partitions: [0] }] });
+    expect(buf.readInt16BE(0)).toBe(1);
+    const { version, data } = decodeVersionedMessage('ConsumerProtocolSubscription', buf);
+    expect(version).toBe(1);
+    expect(data).toMatchObject({ topics: ['a', 'b'], userData: null, ownedPartitions: [{ topic: 'a', partitions: [0] }] });
+    // a future version's body starts with everything the newest known version has
+    const future = encodeVersionedMessage('ConsumerProtocolSubscription', 3, { topics: ['a'], rackId: 'r1' });
+    future.writeInt16BE(99, 0);
+    expect(decodeVersionedMessage('ConsumerProtocolSubscription', future).data).toMatchObject({ topics: ['a'], rackId: 'r1' });
+    expect(decodeVersionedMessage('ConsumerProtocolSubscription', future).version).toBe(99);
+    expect(() => decodeVersionedMessage('ConsumerProtocolSubscription', future, { clampNewer: false })).toThrow(KafkaProtocolError);
+  });
+
+  test('__consumer_offsets key', () => {
+    const { encodeVersionedMessage, decodeVersionedMessage } = require('./messages');
+    const key: Buffer = encodeVersionedMessage('OffsetCommitKey', 1, { group: 'g', topic: 't', partition: 3 });
+    expect(key.toString('hex')).toBe('0001' + '000167' + '000174' + '00000003');
+    expect(decodeVersionedMessage('OffsetCommitKey', key).data).toEqual({ group: 'g', topic: 't', partition: 3 });
   });
 });

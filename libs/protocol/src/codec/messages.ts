@@ -270,3 +270,46 @@ export function decodeMetadataRecord(input: Buffer | Reader): MetadataRecord {
   const data = messageCodec(name, version).read(r);
   return { name, apiKey, version, data } as MetadataRecord;
 }
+
+// ---- version-prefixed data (consumer protocol metadata, __consumer_offsets / __transaction_state records) ---------
+
+/**
+ * Encodes `int16 version` followed by the body: the layout of ConsumerProtocolSubscription/Assignment bytes inside
+ * JoinGroup/SyncGroup, and of the keys and values of Kafka's internal topics (OffsetCommitKey, GroupMetadataValue, ...).
+ */
+export function encodeVersionedMessage<N extends SpecName>(name: N, version: number, value: Encodable<MessageTypes[N]>): Buffer;
+export function encodeVersionedMessage(name: string, version: number, value: object): Buffer;
+export function encodeVersionedMessage(name: string, version: number, value: object): Buffer {
+  const codec = messageCodec(name, version);
+  const w = new Writer();
+  w.int16(version);
+  codec.write(w, value as Record<string, unknown>);
+  return w.toBuffer();
+}
+
+/**
+ * Reads the int16 version prefix and the body. A version above the highest known one is read as the highest known
+ * (newer versions of these schemas only add fields at the end or as tagged fields, which is how Kafka reads
+ * subscriptions from newer clients); pass `{ clampNewer: false }` to get UNSUPPORTED_VERSION instead.
+ */
+export function decodeVersionedMessage<N extends SpecName>(
+  name: N,
+  input: Buffer | Reader,
+  opts?: { clampNewer?: boolean },
+): { version: number; data: MessageTypes[N] };
+export function decodeVersionedMessage(
+  name: string,
+  input: Buffer | Reader,
+  opts?: { clampNewer?: boolean },
+): { version: number; data: Record<string, unknown> };
+export function decodeVersionedMessage(
+  name: string,
+  input: Buffer | Reader,
+  opts: { clampNewer?: boolean } = {},
+): { version: number; data: Record<string, unknown> } {
+  const r = Buffer.isBuffer(input) ? new Reader(input) : input;
+  const version = r.int16();
+  const max = getSchema(name).validVersions[1];
+  const readAs = version > max && opts.clampNewer !== false ? max : version;
+  return { version, data: messageCodec(name, readAs).read(r) };
+}

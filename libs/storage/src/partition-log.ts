@@ -423,8 +423,9 @@ export class PartitionLog {
       truncated = true;
     }
     if (!isLast) {
+      // No fsync: the recovery point has not moved past this segment, so a crash now just rebuilds it again.
       seg.sealTimeIndex();
-      seg.persistIndexes(true);
+      seg.persistIndexes(false);
       seg.closeHandle();
     } else {
       seg.persistIndexes(false);

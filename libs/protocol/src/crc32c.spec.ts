@@ -51,4 +51,20 @@ describe('crc32c', () => {
       }
     }
   });
+
+  it('falls back to the pure-JS implementation when the native module is unavailable', () => {
+    const saved = process.env.RUNNEL_CRC32C_JS;
+    process.env.RUNNEL_CRC32C_JS = '1';
+    try {
+      jest.isolateModules(() => {
+        const mod = require('./crc32c') as typeof import('./crc32c');
+        expect(mod.CRC32C_IMPLEMENTATION).toBe('js');
+        expect(mod.crc32c).toBe(mod.crc32cJs);
+        expect(mod.crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+      });
+    } finally {
+      if (saved === undefined) delete process.env.RUNNEL_CRC32C_JS;
+      else process.env.RUNNEL_CRC32C_JS = saved;
+    }
+  });
 });

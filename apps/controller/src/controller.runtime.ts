@@ -1,0 +1,143 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import * as path from 'node:path';
+import type { Registry } from 'prom-client';
+import { KafkaConfig } from '@runnel/config';
+import { METADATA_PARTITION, METADATA_TOPIC } from '@runnel/metadata';
+import { METRICS_REGISTRY } from '@runnel/metrics';
+import { PartitionLog, partitionDirName } from '@runnel/storage';
+import { BrokerLifecycle } from './controller/broker-lifecycle';
+import { QuorumController } from './controller/quorum-controller';
+import { controllerHandlers, ControllerServices } from './handlers';
+import { ControllerMetrics } from './metrics/controller.metrics';
+import { KafkaListener } from './network/kafka-listener';
+import { QuorumStateStore } from './raft/quorum-state';
+import { RaftClient } from './raft/raft-client';
+import { ensureClusterId } from './storage/meta-properties';
+
+export const CONTROLLER_CONFIG = 'RUNNEL_CONTROLLER_CONFIG';
+
+/**
+ * Owns the controller's moving parts and their order: meta.properties (cluster id), the metadata
+ * log (@runnel/storage PartitionLog for __cluster_metadata-0), the Raft client and its quorum-state
+ * file, the controller state machine, broker sessions, and the Kafka listener. Started explicitly by
+ * bootstrap (so a failure can be cleaned up) and stopped by Nest's shutdown hooks.
+ */
+@Injectable()
+export class ControllerRuntime implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Controller');
+  readonly metrics: ControllerMetrics;
+  log: PartitionLog | null = null;
+  raft: RaftClient | null = null;
+  controller: QuorumController | null = null;
+  brokers: BrokerLifecycle | null = null;
+  listener: KafkaListener | null = null;
+  clusterId = '';
+  private stopped = false;
+
+  constructor(@Inject(CONTROLLER_CONFIG) readonly config: KafkaConfig, @Inject(METRICS_REGISTRY) registry: Registry) {
+    this.metrics = new ControllerMetrics(registry);
+  }
+
+  get ready(): boolean {
+    return !this.stopped && !!this.controller?.active && !!this.listener;
+  }
+
+  get port(): number {
+    return this.listener?.boundPort ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const config = this.config;
+    const nodeId = config.nodeId;
+    const listenerCfg = config.controllerListener();
+    if (!listenerCfg) {
+      throw new Error(`no controller listener: controller.listener.names (${config.controllerListenerNames().join(',')}) names none of listeners`);
+    }
+    const voters = config.quorumVoters();
+    if (!voters.some((v) => v.nodeId === nodeId)) {
+      throw new Error(`controller.quorum.voters does not include this node (node.id ${nodeId})`);
+    }
+
+    const metaDir = config.metadataLogDir();
+    const { clusterId, created } = ensureClusterId(metaDir, nodeId, config.getOptionalString('cluster.id'));
+    this.clusterId = clusterId;
+    if (created) this.logger.log(`formatted ${metaDir} with new cluster id ${clusterId}`);
+
+    const partitionDir = path.join(metaDir, partitionDirName(METADATA_TOPIC, METADATA_PARTITION));
+    this.log = await PartitionLog.open({
+      dir: partitionDir,
+      topic: METADATA_TOPIC,
+      partition: METADATA_PARTITION,
+      // No snapshots yet, so the metadata log is never trimmed by retention.
+      config: {
+        segmentBytes: config.getInt('metadata.log.segment.bytes'),
+        segmentMs: config.getLong('metadata.log.segment.ms'),
+        retentionMs: -1,
+        retentionBytes: -1,
+        cleanupPolicy: 'delete',
+      },
+      logger: { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m) } as any,
+    });
+
+    this.raft = new RaftClient({
+      nodeId,
+      voters: voters.map((v) => v.nodeId),
+      log: this.log,
+      stateStore: new QuorumStateStore(partitionDir),
+      clusterId,
+    });
+    this.controller = new QuorumController(this.raft, clusterId, {
+      onCommitLatency: (s) => this.metrics.commitLatency.observe(s),
+    });
+    this.metrics.attach(this.controller, this.raft);
+    await this.controller.start();
+    this.logger.log(
+      `metadata log replayed to offset ${this.controller.image.offset}: ${this.controller.image.topics.size} topic(s), ` +
+        `${this.controller.image.brokers.size} broker(s)`,
+    );
+
+    this.brokers = new BrokerLifecycle(this.controller, config.getInt('broker.session.timeout.ms'));
+    const services: ControllerServices = {
+      config,
+      clusterId,
+      controller: this.controller,
+      raft: this.raft,
+      brokers: this.brokers,
+      topicOps: { config, placementSeed: () => Math.floor(Math.random() * 1_000_000) },
+      voterEndpoints: voters.map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port, listener: listenerCfg.name })),
+      apiVersions: () => this.listener?.apiVersions() ?? [],
+    };
+    const listener = new KafkaListener(
+      {
+        host: listenerCfg.host,
+        port: listenerCfg.port,
+        maxRequestBytes: config.getInt('socket.request.max.bytes'),
+        idleTimeoutMs: config.getLong('connections.max.idle.ms'),
+      },
+      controllerHandlers(services),
+      { onRequest: (k, s, e) => this.metrics.onRequest(k, s, e), onConnection: (d) => this.metrics.onConnection(d) },
+    );
+    const port = await listener.listen();
+    this.listener = listener;
+    // With port 0 the voter entry for this node must carry the real port.
+    for (const v of services.voterEndpoints) if (v.nodeId === nodeId && v.port === 0) v.port = port;
+    this.brokers.start();
+    this.logger.log(
+      `controller ${nodeId} active on ${listenerCfg.name}://${listenerCfg.host || '0.0.0.0'}:${port} ` +
+        `(cluster ${clusterId}, raft epoch ${this.raft.epoch}, metadata offset ${this.controller.image.offset})`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.listener?.close().catch(() => undefined);
+    this.brokers?.stop();
+    await this.controller?.close().catch(() => undefined);
+    await this.log?.close().catch((e) => this.logger.error(`closing the metadata log failed: ${(e as Error).message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,62 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+import { MetricsFactory } from '@runnel/metrics';
+import { apiName } from '@runnel/protocol';
+import type { QuorumController } from '../controller/quorum-controller';
+import type { RaftClient } from '../raft/raft-client';
+
+/** runnel_controller_* metrics; gauges read the live state when scraped. */
+export class ControllerMetrics {
+  readonly requests: Counter<'api'>;
+  readonly requestErrors: Counter<'api'>;
+  readonly requestDuration: Histogram<'api'>;
+  readonly commitLatency: Histogram;
+  private connections = 0;
+  private controller: QuorumController | null = null;
+  private raft: RaftClient | null = null;
+
+  constructor(readonly registry: Registry) {
+    const m = new MetricsFactory(registry, 'controller');
+    this.requests = m.counter({ name: 'requests_total', help: 'Requests handled on the controller listener, by API', labelNames: ['api'] });
+    this.requestErrors = m.counter({ name: 'request_errors_total', help: 'Non-zero error codes in controller responses, by API', labelNames: ['api'] });
+    this.requestDuration = m.histogram({ name: 'request_duration_seconds', help: 'Controller request handling time, by API', labelNames: ['api'] });
+    this.commitLatency = m.histogram({ name: 'commit_latency_seconds', help: 'Time from appending metadata records to their commit and application' });
+    const self = this;
+    const gauge = (name: string, help: string, read: () => number) =>
+      m.gauge({
+        name,
+        help,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('active_controller', '1 when this node is the active controller', () => (self.controller?.active ? 1 : 0));
+    gauge('raft_epoch', 'Current Raft epoch of the metadata quorum', () => self.raft?.epoch ?? 0);
+    gauge('raft_high_watermark', 'Metadata log high watermark (committed offset, exclusive)', () => self.raft?.highWatermark ?? -1);
+    gauge('raft_log_end_offset', 'Metadata log end offset', () => self.raft?.logEndOffset ?? 0);
+    gauge('metadata_applied_offset', 'Last metadata offset applied to the controller image', () => self.controller?.image.offset ?? -1);
+    gauge('registered_brokers', 'Brokers registered with the controller', () => self.controller?.image.brokers.size ?? 0);
+    gauge('fenced_brokers', 'Registered brokers that are fenced', () =>
+      self.controller ? [...self.controller.image.brokers.values()].filter((b) => b.fenced).length : 0,
+    );
+    gauge('topics', 'Topics in the metadata image', () => self.controller?.image.topics.size ?? 0);
+    gauge('partitions', 'Partitions in the metadata image', () => self.controller?.image.partitionCount() ?? 0);
+    gauge('offline_partitions', 'Partitions without a live leader', () => self.controller?.image.offlinePartitionCount() ?? 0);
+    gauge('connections', 'Open connections on the controller listener', () => self.connections);
+  }
+
+  attach(controller: QuorumController, raft: RaftClient): void {
+    this.controller = controller;
+    this.raft = raft;
+  }
+
+  onRequest(apiKey: number, seconds: number, errors: number): void {
+    const api = apiName(apiKey) ?? String(apiKey);
+    this.requests.inc({ api });
+    if (errors > 0) this.requestErrors.inc({ api }, errors);
+    this.requestDuration.observe({ api }, seconds);
+  }
+
+  onConnection(delta: number): void {
+    this.connections += delta;
+  }
+}

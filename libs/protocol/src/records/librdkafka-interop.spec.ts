@@ -166,6 +166,7 @@ function lines(proc: ChildProcessWithoutNullStreams): () => Promise<string> {
       const topic = `rd-${compressionName(c)}`;
       const got: Msg[] = [];
       let batches = 0;
+      let compressed = 0;
       // The mock serves one batch per fetch, so fetch until all N records are in.
       for (let attempt = 0; got.length < N && attempt < 100; attempt++) {
         const body = await conn.send(ApiKey.Fetch, 4, {
@@ -180,7 +181,10 @@ function lines(proc: ChildProcessWithoutNullStreams): () => Promise<string> {
         expect(p.errorCode).toBe(0);
         for (const v of splitRecordBatches(p.records ?? Buffer.alloc(0))) {
           batches++;
-          expect(v.compression).toBe(c);
+          // librdkafka sends a batch uncompressed when compressing would not shrink it (e.g. a lone small
+          // record when timing splits the batches), so either is fine; most must be compressed.
+          expect([c, CompressionType.None]).toContain(v.compression);
+          if (v.compression === c) compressed++;
           expect(v.verifyCrc()).toBe(true);
           validateRecordBatch(v);
           for (const r of decodeRecordBatch(v).records) {
@@ -191,6 +195,7 @@ function lines(proc: ChildProcessWithoutNullStreams): () => Promise<string> {
         }
       }
       expect(batches).toBeGreaterThan(0);
+      expect(compressed).toBeGreaterThan(0);
       expect(got).toHaveLength(N);
       for (let i = 0; i < N; i++) expect(got[i]).toEqual(message(i));
     }

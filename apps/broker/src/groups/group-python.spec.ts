@@ -40,5 +40,8 @@ function py(script: string, args: object): Promise<any> {
     const r = await py('groups_kp.py', { bootstrap: broker.bootstrap, topic: 'kp', group: 'kp-group', count: 60 });
     console.log(JSON.stringify(r));
     expect(r.seen).toBe(60);
+    const t = await py('groups_offsets_topic.py', { bootstrap: broker.bootstrap, group: 'kp-group' });
+    console.log(JSON.stringify(t));
+    expect(t.offsets['kp-0'].offset).toBe(20);
   });
 });

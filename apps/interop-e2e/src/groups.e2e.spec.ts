@@ -1,0 +1,240 @@
+// Consumer groups and committed offsets with real clients against a real node (npm start's dist/ build):
+// kafkajs members joining and leaving under load and resuming after a restart, librdkafka (confluent-kafka-python,
+// kcat -G) with the range and cooperative-sticky assignors, kafka-python's older protocol versions and
+// group-less commits, a SIGKILLed member expiring, __consumer_offsets in Kafka's record format, group metrics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { RunnelNode } from '@runnel/testing';
+import { kafkajs } from './support/kafkajs';
+import { kcat, kcatProduce } from './support/kcat';
+import { eventually, sleep, startNode, withLogs } from './support/nodes';
+import { PYTHON, python } from './support/python';
+
+let node: RunnelNode;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  // A short initial delay keeps the suite quick while still exercising group.initial.rebalance.delay.ms.
+  node = await startNode('groups', { overrides: { 'group.initial.rebalance.delay.ms': 300, 'metrics.group.partition.level': true } });
+  ({ kafka } = kafkajs(node.bootstrap, 'runnel-e2e-groups'));
+});
+
+afterAll(async () => {
+  await node?.cleanup();
+});
+
+async function createTopic(topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const consumerOpts = (groupId: string) => ({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 });
+
+describe('kafkajs consumer groups', () => {
+  it('three members join and leave one at a time while a producer runs; every record is consumed', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-kj-load', 3);
+      const producer = kafka.producer();
+      await producer.connect();
+      const seen = new Map<string, number>();
+      let produced = 0;
+      let producing = true;
+      const loop = (async () => {
+        while (producing) {
+          await producer.send({ topic: 'grp-kj-load', messages: Array.from({ length: 10 }, () => ({ key: `k${produced % 11}`, value: `v${produced++}` })) });
+          await sleep(40);
+        }
+      })();
+      const onMessage = async ({ message }: EachMessagePayload) => {
+        const v = message.value!.toString();
+        seen.set(v, (seen.get(v) ?? 0) + 1);
+      };
+      const consumers: Consumer[] = [];
+      for (let i = 0; i < 3; i++) {
+        const c = kafka.consumer(consumerOpts('grp-kj-load'));
+        await c.connect();
+        await c.subscribe({ topic: 'grp-kj-load', fromBeginning: true });
+        await c.run({ eachMessage: onMessage, autoCommitInterval: 300 });
+        consumers.push(c);
+        await sleep(2_000);
+      }
+      const admin = kafka.admin();
+      await admin.connect();
+      const three = await admin.describeGroups(['grp-kj-load']);
+      expect(three.groups[0]).toMatchObject({ state: 'Stable', protocolType: 'consumer' });
+      expect(three.groups[0].members).toHaveLength(3);
+      for (const c of consumers.splice(0, 2)) {
+        await c.disconnect();
+        await sleep(2_000);
+      }
+      producing = false;
+      await loop;
+      await eventually(async () => seen.size === produced, 30_000);
+      const redelivered = [...seen.values()].filter((n) => n > 1).length;
+      expect(redelivered).toBeLessThan(produced / 2);
+      const one = await admin.describeGroups(['grp-kj-load']);
+      expect(one.groups[0].members).toHaveLength(1);
+      await consumers[0].disconnect();
+      const offsets = await admin.fetchOffsets({ groupId: 'grp-kj-load', topics: ['grp-kj-load'] });
+      const committed = offsets[0].partitions.reduce((a, p) => a + Number(p.offset), 0);
+      expect(committed).toBe(produced);
+      await admin.disconnect();
+      await producer.disconnect();
+    }));
+
+  it('a restarted consumer resumes from the committed offsets', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-kj-resume', 2);
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'grp-kj-resume', messages: Array.from({ length: 40 }, (_, i) => ({ value: `a${i}`, partition: i % 2 })) });
+      const first: string[] = [];
+      const c1 = kafka.consumer(consumerOpts('grp-kj-resume'));
+      await c1.connect();
+      await c1.subscribe({ topic: 'grp-kj-resume', fromBeginning: true });
+      await c1.run({ eachMessage: async ({ message }) => void first.push(message.value!.toString()) });
+      await eventually(async () => first.length === 40, 20_000);
+      await c1.disconnect();
+      await producer.send({ topic: 'grp-kj-resume', messages: Array.from({ length: 6 }, (_, i) => ({ value: `b${i}`, partition: i % 2 })) });
+      const second: string[] = [];
+      const c2 = kafka.consumer(consumerOpts('grp-kj-resume'));
+      await c2.connect();
+      await c2.subscribe({ topic: 'grp-kj-resume', fromBeginning: true });
+      await c2.run({ eachMessage: async ({ message }) => void second.push(message.value!.toString()) });
+      await eventually(async () => second.length >= 6, 20_000);
+      await sleep(1_000);
+      expect(second.sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
+      await c2.disconnect();
+      await producer.disconnect();
+    }));
+});
+
+describe('librdkafka consumer groups', () => {
+  it('confluent-kafka-python with the range assignor: manual commits, committed(), list_groups()', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-ck-range', 3);
+      const r = await python<any>('groups_ck.py', { bootstrap: node.bootstrap, topic: 'grp-ck-range', group: 'grp-ck-range', count: 300, strategy: 'range' }, 150_000);
+      expect(r.unique).toBe(300);
+      expect(r.committed).toEqual({ '0': 100, '1': 100, '2': 100 });
+      expect(r.groups).toEqual([{ id: 'grp-ck-range', state: 'Stable', protocol_type: 'consumer', protocol: 'range', members: 2 }]);
+      // The second member got partitions, and m1 got all three back after it left.
+      expect(r.events.some((e: any[]) => e[0] === 'm2' && e[1] === 'assign' && e[2].length > 0)).toBe(true);
+      expect(r.m1_final).toEqual([0, 1, 2]);
+      expect(r.after_restart).toBe(0);
+    }));
+
+  it('confluent-kafka-python with cooperative-sticky: incremental rebalances and auto commits', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-ck-coop', 3);
+      const r = await python<any>('groups_ck.py', { bootstrap: node.bootstrap, topic: 'grp-ck-coop', group: 'grp-ck-coop', count: 300, strategy: 'cooperative-sticky' }, 150_000);
+      expect(r.unique).toBe(300);
+      expect(r.committed).toEqual({ '0': 100, '1': 100, '2': 100 });
+      expect(r.groups[0]).toMatchObject({ protocol: 'cooperative-sticky', members: 2 });
+      // Incremental: when m2 joined, m1 gave up only part of its partitions, never all of them.
+      const m1Revokes = r.events.filter((e: any[]) => e[0] === 'm1' && e[1] === 'revoke');
+      expect(m1Revokes[0][2].length).toBeLessThan(3);
+      expect(r.m1_final).toEqual([0, 1, 2]);
+      expect(r.after_restart).toBe(0);
+    }));
+
+  it('kcat -G consumes as a group member and commits', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-kcat', 2);
+      await kcatProduce(node.bootstrap, 'grp-kcat', Array.from({ length: 20 }, (_, i) => `m${i}`).join('\n') + '\n');
+      const args = ['-G', 'grp-kcat-group', 'grp-kcat', '-X', 'auto.offset.reset=earliest', '-e', '-q', '-f', '%s\n'];
+      const first = await kcat(node.bootstrap, args, { timeoutMs: 60_000 });
+      expect(first.stdout.trim().split('\n').sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+      const admin = kafka.admin();
+      await admin.connect();
+      const offsets = await eventually(async () => {
+        const o = await admin.fetchOffsets({ groupId: 'grp-kcat-group', topics: ['grp-kcat'] });
+        const sum = o[0].partitions.reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+        return sum === 20 ? o : undefined;
+      }, 15_000);
+      expect(offsets[0].partitions).toHaveLength(2);
+      await admin.disconnect();
+      await kcatProduce(node.bootstrap, 'grp-kcat', 'late\n');
+      const second = await kcat(node.bootstrap, args, { timeoutMs: 60_000 });
+      expect(second.stdout.trim()).toBe('late');
+    }));
+});
+
+describe('kafka-python consumer groups', () => {
+  it('joins with JoinGroup v2, commits with v2, and commits outside a group with generation -1', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-kp', 3);
+      const r = await python<any>('groups_kp.py', { bootstrap: node.bootstrap, topic: 'grp-kp', group: 'grp-kp', count: 60 });
+      expect(r.seen).toBe(60);
+      expect(r.committed).toEqual({ '0': 20, '1': 20, '2': 20 });
+      expect(r.assignment).toEqual([0, 1, 2]);
+      expect(r.simple_committed).toBe(7);
+      expect(r.listed).toEqual([
+        ['grp-kp', 'consumer'],
+        ['grp-kp-simple', ''],
+      ]);
+      expect(r.described_state).toBe('Empty');
+      expect(r.admin_offsets).toEqual({ '0': 20, '1': 20, '2': 20 });
+    }));
+});
+
+describe('coordinator behaviour', () => {
+  it('a SIGKILLed member is removed after its session timeout and its partitions move', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-kill', 4);
+      const script = path.join(__dirname, 'python', 'groups_ck_member.py');
+      const child: ChildProcess = spawn(PYTHON, [script, JSON.stringify({ bootstrap: node.bootstrap, topic: 'grp-kill', group: 'grp-kill', session_timeout_ms: 6000 })], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d.toString()));
+      try {
+        await eventually(async () => out.includes('"assigned": [0, 1, 2, 3]'), 30_000);
+        const assigned: number[][] = [];
+        const c = kafka.consumer({ ...consumerOpts('grp-kill'), sessionTimeout: 10_000 });
+        c.on(c.events.GROUP_JOIN, (e: any) => assigned.push((e.payload.memberAssignment['grp-kill'] ?? []).slice().sort()));
+        await c.connect();
+        await c.subscribe({ topic: 'grp-kill', fromBeginning: true });
+        await c.run({ eachMessage: async () => undefined });
+        await eventually(async () => assigned.length > 0 && assigned[assigned.length - 1].length === 2, 30_000);
+        const killedAt = Date.now();
+        child.kill('SIGKILL');
+        await eventually(async () => assigned[assigned.length - 1].length === 4, 30_000);
+        // Not before the 6 s session timeout (no LeaveGroup was sent).
+        expect(Date.now() - killedAt).toBeGreaterThanOrEqual(5_000);
+        await c.disconnect();
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }));
+
+  it('__consumer_offsets holds Kafka-format records readable by external tools', () =>
+    withLogs(node, async () => {
+      const r = await python<any>('groups_offsets_topic.py', { bootstrap: node.bootstrap, group: 'grp-kp' });
+      expect(r.partitions).toBe(50);
+      expect(r.offsets['grp-kp-0']).toMatchObject({ offset: 20, metadata: '' });
+      expect(r.group).toMatchObject({ protocol_type: 'consumer' });
+      expect(r.versions).toEqual(expect.arrayContaining(['key1/offset-value3', 'key2/group-value3']));
+      const admin = kafka.admin();
+      await admin.connect();
+      const cfg = await admin.describeConfigs({ resources: [{ type: 2, name: '__consumer_offsets', configNames: ['cleanup.policy'] }], includeSynonyms: false });
+      expect(cfg.resources[0].configEntries[0].configValue).toBe('compact');
+      await admin.disconnect();
+    }));
+
+  it('exports runnel_broker_group_* metrics', () =>
+    withLogs(node, async () => {
+      const text = await node.metrics();
+      expect(text).toMatch(/runnel_broker_groups\{[^}]*state="Empty"[^}]*\} \d+/);
+      expect(text).toMatch(/runnel_broker_group_rebalances_total\{[^}]*group="grp-kj-load"[^}]*\} \d+/);
+      expect(text).toMatch(/runnel_broker_group_offset_commit_duration_seconds_count(\{[^}]*\})? \d+/);
+      expect(text).toMatch(/runnel_broker_group_committed_offset\{[^}]*group="grp-kp"[^}]*\} 20/);
+      expect(text).toMatch(/runnel_broker_group_lag\{[^}]*group="grp-kp"[^}]*\} 0/);
+    }));
+});

@@ -203,7 +203,6 @@ describe('api table', () => {
 
 describe('version-prefixed data', () => {
   test('consumer protocol subscription round trip; newer versions read as the newest known', () => {
-    const { encodeVersionedMessage, decodeVersionedMessage } = require('./messages');
     const buf: Buffer = encodeVersionedMessage('ConsumerProtocolSubscription', 1, { topics: ['a', 'b'], userData: null, ownedPartitions: [{ topic: 'a', partitions: [0] }] });
     expect(buf.readInt16BE(0)).toBe(1);
     const { version, data } = decodeVersionedMessage('ConsumerProtocolSubscription', buf);
@@ -218,7 +217,6 @@ describe('version-prefixed data', () => {
   });
 
   test('__consumer_offsets key', () => {
-    const { encodeVersionedMessage, decodeVersionedMessage } = require('./messages');
     const key: Buffer = encodeVersionedMessage('OffsetCommitKey', 1, { group: 'g', topic: 't', partition: 3 });
     expect(key.toString('hex')).toBe('0001' + '000167' + '000174' + '00000003');
     expect(decodeVersionedMessage('OffsetCommitKey', key).data).toEqual({ group: 'g', topic: 't', partition: 3 });

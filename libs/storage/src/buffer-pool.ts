@@ -42,3 +42,26 @@ export class BufferPool {
     return c;
   }
 }
+
+/**
+ * Caps concurrent thread-pool reads. libuv has 4 threads by default; reads of cold data can hold them for a while,
+ * and large appends and fsyncs need them too, so reads get at most `max` (default 2) and queue beyond that.
+ */
+export class IoGate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly max = 2) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}

@@ -3,7 +3,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BufferPool } from './buffer-pool';
+import { BufferPool, IoGate } from './buffer-pool';
 import { readOffsetCheckpoint, TopicPartitionOffset, writeOffsetCheckpoint } from './checkpoint';
 import { cleanableRatio, cleanLog, CleanResult } from './cleaner';
 import { DEFAULT_LOG_CONFIG, hasCompact, LogConfig, validateLogConfig } from './config';
@@ -28,6 +28,8 @@ export interface LogManagerOptions {
   /** Open sealed segments kept (file handles + indexes); active segments are always open. */
   maxOpenSegments?: number;
   maxIndexMemoryBytes?: number;
+  /** Concurrent thread-pool reads (default 2 of libuv's 4 threads; raise with UV_THREADPOOL_SIZE). */
+  maxConcurrentReads?: number;
   /** Writes up to this size are synchronous pwrites; larger ones use the thread pool (default 64 KiB). */
   syncWriteThreshold?: number;
   /** log.retention.check.interval.ms (default 300000). */
@@ -55,6 +57,7 @@ export class LogManager {
   private readonly entries = new Map<string, Entry>();
   readonly cache: SegmentCache;
   readonly pool: BufferPool;
+  readonly readGate: IoGate;
   private readonly opts: LogManagerOptions;
   private timers: NodeJS.Timeout[] = [];
   private cleanerRunning: Promise<void> | null = null;
@@ -70,6 +73,7 @@ export class LogManager {
     this.defaults = validateLogConfig({ ...DEFAULT_LOG_CONFIG, ...(opts.defaults ?? {}) });
     this.cache = new SegmentCache(opts.maxOpenSegments ?? 256, opts.maxIndexMemoryBytes ?? 128 * 1024 * 1024);
     this.pool = new BufferPool();
+    this.readGate = new IoGate(opts.maxConcurrentReads ?? 2);
     for (const d of this.logDirs) fs.mkdirSync(d, { recursive: true });
   }
 
@@ -132,6 +136,7 @@ export class LogManager {
       logStartOffset,
       cache: this.cache,
       bufferPool: this.pool,
+      readGate: this.readGate,
       syncWriteThreshold: this.opts.syncWriteThreshold,
       logger: this.opts.logger,
       now: this.opts.now,

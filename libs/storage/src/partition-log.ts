@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeRecordBatch, RecordBatchView, splitRecordBatches } from '@runnel/protocol';
-import { BufferPool } from './buffer-pool';
+import { BufferPool, IoGate } from './buffer-pool';
 import { DEFAULT_LOG_CONFIG, hasDelete, LogConfig, NEVER, validateLogConfig } from './config';
 import { LeaderEpochCache } from './epoch-cache';
 import {
@@ -98,6 +98,8 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
   cache?: SegmentCache;
   bufferPool?: BufferPool;
+  /** Limits concurrent thread-pool reads so appends and fsyncs always find a free thread. */
+  readGate?: IoGate;
   /** Writes up to this many bytes are done synchronously on the event loop; larger ones on the thread pool. */
   syncWriteThreshold?: number;
   now?: () => number;
@@ -115,6 +117,7 @@ const silentLogger: StorageLogger = { info: () => undefined, warn: () => undefin
 
 export const defaultSegmentCache = new SegmentCache();
 export const defaultBufferPool = new BufferPool();
+export const defaultReadGate = new IoGate(2);
 
 interface PendingAppend {
   seg: LogSegment;
@@ -152,6 +155,7 @@ export class PartitionLog {
   private bytes = 0;
   private readonly cache: SegmentCache;
   private readonly pool: BufferPool;
+  private readonly gate: IoGate;
   private readonly syncThreshold: number;
   readonly now: () => number;
   private readonly logger: StorageLogger;
@@ -182,6 +186,7 @@ export class PartitionLog {
     this.cfg = validateLogConfig({ ...DEFAULT_LOG_CONFIG, ...(o.config ?? {}) });
     this.cache = o.cache ?? defaultSegmentCache;
     this.pool = o.bufferPool ?? defaultBufferPool;
+    this.gate = o.readGate ?? defaultReadGate;
     this.syncThreshold = o.syncWriteThreshold ?? 64 * 1024;
     this.now = o.now ?? Date.now;
     this.logger = o.logger ?? silentLogger;
@@ -743,9 +748,11 @@ export class PartitionLog {
       const budget = maxBytes - result.bytes;
       if (budget <= 0 && !(mustOne && result.bytes === 0)) break;
       const r = await this.readSegment(seg, target, Math.max(0, budget), mustOne && result.bytes === 0, maxOffset, held);
-      if (r.chunk) {
-        result.chunks.push(r.chunk);
-        result.bytes += r.chunk.length;
+      if (r.chunks.length > 0) {
+        for (const c of r.chunks) {
+          result.chunks.push(c);
+          result.bytes += c.length;
+        }
         if (result.firstBatchOffset === undefined) result.firstBatchOffset = r.firstBatchOffset;
         result.nextOffset = r.nextOffset;
       }
@@ -893,80 +900,84 @@ export class PartitionLog {
     mustOne: boolean,
     maxOffset: number,
     held: Buffer[],
-  ): Promise<{ chunk?: Buffer; firstBatchOffset?: number; nextOffset: number; reachedEnd: boolean }> {
+  ): Promise<{ chunks: Buffer[]; firstBatchOffset?: number; nextOffset: number; reachedEnd: boolean }> {
     return this.withSegment(seg, async () => {
       const endPos = seg.size;
-      const hint = this.readHints.get(target);
-      let pos = hint && hint.seg === seg ? hint.pos : seg.index!.lookup(target).position;
-      const slack = hint && hint.seg === seg ? 0 : this.cfg.indexIntervalBytes + HEADER;
-      let start = -1;
-      let startPos = -1;
-      let firstBatchOffset: number | undefined;
-      let nextOffset = target;
-      let reachedEnd = false;
+      const hinted = this.readHints.get(target);
+      const useHint = hinted !== undefined && hinted.seg === seg;
+      let p = useHint ? hinted.pos : seg.index!.lookup(target).position;
+      // Without a hint the wanted batch may start up to one index interval after the indexed position.
+      const slack = useHint ? 0 : this.cfg.indexIntervalBytes + HEADER;
+      const chunks: Buffer[] = [];
       let win: Buffer | null = null;
       let winPos = 0;
       let winLen = 0;
-      let p = pos; // file position of the batch under consideration
+      let started = false;
+      let startPos = 0; // file position of the first returned batch; returned bytes are [startPos, p)
+      let chunkStart = 0; // where the returned part of the current window begins
+      let firstBatchOffset: number | undefined;
+      let nextOffset = target;
+      let reachedEnd = false;
+      // Hands the current window over: its returned part becomes a chunk, otherwise the buffer goes back.
+      const retire = () => {
+        if (!win) return;
+        if (started && chunkStart < p) {
+          chunks.push(win.subarray(chunkStart - winPos, p - winPos));
+          held.push(win);
+        } else this.pool.put(win);
+        win = null;
+      };
+      const load = async (want: number): Promise<number> => {
+        retire();
+        const nb = this.pool.get(want);
+        const at = p;
+        const n = await this.gate.run(() => readFully(seg.fd!, nb, 0, want, at));
+        win = nb;
+        winPos = p;
+        winLen = n;
+        chunkStart = p;
+        return n;
+      };
       for (;;) {
         if (p >= endPos) {
           reachedEnd = true;
           break;
         }
-        // Make sure the header (27 bytes: offset, length, epoch, magic, crc, attributes, lastOffsetDelta) is in the window.
+        const included = started ? p - startPos : 0;
+        if (started && included + HEADER > budget) break; // no room for even an empty batch
         if (win === null || p + 27 > winPos + winLen) {
-          const from = start >= 0 ? startPos : p;
-          const want = Math.min(endPos - from, Math.max((p - from) + HEADER, budget + slack, 27));
-          const nb = this.pool.get(want);
-          const n = await readFully(seg.fd!, nb, 0, want, from);
-          if (win) this.pool.put(win);
-          win = nb;
-          winPos = from;
-          winLen = n;
+          const want = Math.min(endPos - p, Math.max(HEADER, started ? budget - included : budget + slack));
+          const n = await load(want);
           if (n < Math.min(27, endPos - p)) break; // file shorter than expected (truncated underneath)
         }
-        const at = p - winPos;
-        const view = new RecordBatchView(win, at);
+        const w = win as unknown as Buffer;
+        const view = new RecordBatchView(w, p - winPos);
         const total = view.batchLength + 12;
         const last = view.lastOffset;
         if (total < HEADER || p + total > endPos) break; // cannot happen on a recovered log; never serve it
-        if (start < 0) {
+        if (!started) {
           if (last < target) {
             p += total;
             continue;
           }
-          if (last >= maxOffset) break;
-          if (total > budget && !mustOne) break;
-          start = at;
+          if (last >= maxOffset || (total > budget && !mustOne)) break;
+          started = true;
           startPos = p;
+          chunkStart = p;
           firstBatchOffset = view.baseOffset;
-        } else {
-          if (last >= maxOffset) break;
-          if (p - startPos + total > budget) break;
-        }
-        // The whole batch must be in the window.
+        } else if (last >= maxOffset || included + total > budget) break;
         if (p + total > winPos + winLen) {
-          const want = p + total - startPos;
-          const nb = this.pool.get(want);
-          const n = await readFully(seg.fd!, nb, 0, want, startPos);
-          this.pool.put(win);
-          win = nb;
-          winPos = startPos;
-          winLen = n;
-          start = 0;
-          if (n < want) break;
+          // The batch runs past the window: keep what we have and read on from this batch.
+          const n = await load(Math.min(endPos - p, Math.max(total, budget - included)));
+          if (n < total) break;
         }
         p += total;
         nextOffset = last + 1;
       }
-      if (start < 0 || !win) {
-        if (win) this.pool.put(win);
-        return { nextOffset: target, reachedEnd: reachedEnd && start < 0 };
-      }
-      held.push(win);
-      const chunk = win.subarray(startPos - winPos, p - winPos);
+      retire();
+      if (!started) return { chunks, nextOffset: target, reachedEnd };
       this.rememberHint(nextOffset, seg, p);
-      return { chunk, firstBatchOffset, nextOffset, reachedEnd };
+      return { chunks, firstBatchOffset, nextOffset, reachedEnd };
     });
   }
 

@@ -4,6 +4,7 @@ import { runProtocolBench } from './protocol.bench';
 
 const benches: Array<[string, () => void | Promise<void>]> = [
   ['protocol', runProtocolBench],
+  ['storage', async () => (await import('./storage.bench')).runStorageBench()],
 ];
 
 async function main(): Promise<void> {

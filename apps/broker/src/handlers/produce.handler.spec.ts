@@ -1,6 +1,7 @@
 import { ApiKey, ErrorCode, encodeRecordBatch } from '@runnel/protocol';
 import { fakeBroker, FakeBroker } from '../testing/fakes';
 import { produceHandler } from './produce.handler';
+import { ProducerStateManager } from '../producers/producer-state';
 
 function batch(values: string[], opts: { producerId?: number; producerEpoch?: number; baseSequence?: number; timestamp?: number } = {}): Buffer {
   return encodeRecordBatch({
@@ -91,6 +92,19 @@ describe('Produce handler', () => {
     expect(bumped).toMatchObject({ errorCode: 0, baseOffset: 3n });
     const fenced = await produce(b, request('t', 1, batch(['z'], { producerId: 1000, producerEpoch: 0, baseSequence: 3 })));
     expect(fenced!.errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+  });
+
+  it('rebuilds producer state from the log after a restart (duplicates still recognised)', async () => {
+    const p = { producerId: 77, producerEpoch: 2 };
+    await produce(b, request('t', 0, batch(['x'])));
+    await produce(b, request('t', 0, batch(['a', 'b'], { ...p, baseSequence: 0 })));
+    await produce(b, request('t', 0, batch(['c'], { ...p, baseSequence: 2 })));
+    (b.services as any).producers = new ProducerStateManager(); // state lost, log kept
+    const dup = await produce(b, request('t', 0, batch(['c'], { ...p, baseSequence: 2 })));
+    expect(dup).toMatchObject({ errorCode: 0, baseOffset: 3n });
+    const gap = await produce(b, request('t', 0, batch(['z'], { ...p, baseSequence: 9 })));
+    expect(gap!.errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect((await produce(b, request('t', 0, batch(['d'], { ...p, baseSequence: 3 }))))!.baseOffset).toBe(4n);
   });
 
   it('keeps request order for pipelined produce requests to one partition', async () => {

@@ -55,6 +55,7 @@ export class LogManager {
   readonly logDirs: string[];
   private defaults: LogConfig;
   private readonly entries = new Map<string, Entry>();
+  private readonly creating = new Map<string, Promise<PartitionLog>>();
   readonly cache: SegmentCache;
   readonly pool: BufferPool;
   readonly readGate: IoGate;
@@ -157,6 +158,19 @@ export class LogManager {
       if (config) existing.log.updateConfig({ ...this.defaults, ...config });
       return existing.log;
     }
+    // A concurrent createLog (or startup) for the same partition: wait for it instead of opening the dir twice.
+    const inFlight = this.creating.get(key);
+    if (inFlight) return inFlight;
+    const p = this.doCreateLog(key, topic, partition, config);
+    this.creating.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.creating.delete(key);
+    }
+  }
+
+  private async doCreateLog(key: string, topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
     const counts = new Map(this.logDirs.map((d) => [d, 0]));
     for (const e of this.entries.values()) if (e) counts.set(e.logDir, (counts.get(e.logDir) ?? 0) + 1);
     const logDir = [...counts.entries()].sort((a, b) => a[1] - b[1])[0][0];

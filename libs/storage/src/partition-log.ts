@@ -1172,7 +1172,13 @@ export class PartitionLog {
     if (this.cfg.retentionMs >= 0) {
       for (;;) {
         const seg = this.segs[0];
-        if (seg.size === 0) break;
+        if (seg.size === 0) {
+          // An empty sealed segment (e.g. everything in it was compacted away) must not stall retention.
+          if (seg.active || this.segs.length < 2 || seg.reserved !== 0) break;
+          this.deleteSegment(seg);
+          deleted++;
+          continue;
+        }
         const maxTs = await this.segmentMaxTimestamp(seg);
         const ts = maxTs >= 0 ? maxTs : seg.createdMs;
         if (now - ts <= this.cfg.retentionMs) break;

@@ -324,14 +324,17 @@ function fieldCodec(f: FieldSchema, version: number, flexible: boolean): FieldCo
       elemWrite = primitiveWriter(f, t, compact, false, version);
       elemMin = primitiveMinSize(t, compact);
     }
+    const isInt32 = f.elem === 'int32';
     const read: ReadFn = (r) => {
       const n = compact ? r.compactArrayLength(elemMin) : r.arrayLength(elemMin);
       if (n < 0) {
         if (nullable) return null;
         throw new KafkaProtocolError(CORRUPT_MESSAGE, `Null array for non-nullable field ${f.specName}`);
       }
-      const out = new Array<Value>(n);
-      for (let i = 0; i < n; i++) out[i] = elemRead(r);
+      // push keeps the array packed (new Array(n) would make it holey)
+      const out: Value[] = [];
+      if (isInt32) for (let i = 0; i < n; i++) out.push(r.int32());
+      else for (let i = 0; i < n; i++) out.push(elemRead(r));
       return out;
     };
     const write: WriteFn = (w, v) => {

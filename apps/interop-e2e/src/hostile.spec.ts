@@ -30,6 +30,12 @@ function answeredOrClosed(o: { closed: boolean; responses: Buffer[] }, correlati
   return o.responses.length > 0 && o.responses.every((r) => r.length >= 4 && correlationIds.includes(r.readInt32BE(0)));
 }
 
+/** The broker process is alive and a fresh connection still gets ApiVersions answered. */
+async function expectStillServing(): Promise<void> {
+  expect(node.running).toBe(true);
+  expect((await apiVersions('127.0.0.1', node.kafkaPort, 2000)).errorCode).toBe(0);
+}
+
 describe('hostile input', () => {
   it('answers kafka-python\'s pipelined ApiVersions v0 + Metadata v0 in order', () =>
     withLogs(node, async () => {
@@ -71,6 +77,7 @@ describe('hostile input', () => {
         // A response to garbage must carry an error, never pretend success for the whole request.
         expect(o.responses[0].length).toBeGreaterThan(4);
       }
+      await expectStillServing();
     }));
 
   it.each([
@@ -86,6 +93,7 @@ describe('hostile input', () => {
       expect(o.closed).toBe(true);
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(rssMb(node.pid!) - before).toBeLessThan(64);
+      await expectStillServing();
     }));
 
   it('closes (or idles) a truncated frame once the client half-closes', () =>
@@ -94,6 +102,7 @@ describe('hostile input', () => {
       const o = await exchange(node.kafkaPort, [full.subarray(0, full.length - 3)], { end: true, waitMs: 5000 });
       expect(o.closed).toBe(true);
       expect(o.responses).toHaveLength(0);
+      await expectStillServing();
     }));
 
   it('survives a seeded fuzz of mutated and random frames while kafkajs keeps producing without errors', () =>

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureBuilt } from '@runnel/testing';
+// Jest loads global setup outside the module mapper, so the lib is imported by path here.
+import { ensureBuilt } from '../../../../libs/testing/src/build';
 
 /** Where global setup leaves the build result for build.spec.ts. */
 export const BUILD_RESULT_FILE = path.join(os.tmpdir(), `runnel-e2e-build-${process.pid}.json`);

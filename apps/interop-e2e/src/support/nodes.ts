@@ -5,7 +5,9 @@ import { NodeOptions, RunnelNode } from '@runnel/testing';
  * log tail; the log file itself is kept under $TMPDIR/runnel-test-logs.
  */
 export async function startNode(name: string, options: NodeOptions = {}): Promise<RunnelNode> {
-  return RunnelNode.start({ name: `e2e-${name}`, readyTimeoutMs: 60_000, ...options });
+  // RUNNEL_E2E_ENTRY runs another launcher script (e.g. a local one while tools/start is being built).
+  const entry = process.env.RUNNEL_E2E_ENTRY || undefined;
+  return RunnelNode.start({ name: `e2e-${name}`, readyTimeoutMs: 60_000, entry, ...options });
 }
 
 /** Appends the node's log tail to an error so a failing assertion shows what the broker said. */

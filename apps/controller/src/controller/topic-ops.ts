@@ -13,6 +13,8 @@ import { randomKafkaUuid } from './uuid';
 /** Upper bounds that keep a hostile request from making the controller allocate without limit. */
 export const MAX_PARTITIONS_PER_TOPIC = 100_000;
 export const MAX_REPLICATION_FACTOR = 32_767;
+/** New partitions one CreateTopics/CreatePartitions request may add in total. */
+export const MAX_NEW_PARTITIONS_PER_REQUEST = 200_000;
 
 export interface TopicOpContext {
   config: KafkaConfig;
@@ -123,6 +125,7 @@ export function createTopics(
   const collisionKeys = new Map<string, string>();
   for (const name of image.topics.keys()) collisionKeys.set(topicCollisionKey(name), name);
   const active = image.activeBrokers().map((b) => b.id);
+  let budget = MAX_NEW_PARTITIONS_PER_REQUEST;
 
   for (const t of topics) {
     const base = { name: t.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, configs: null };
@@ -174,6 +177,10 @@ export function createTopics(
         replicaLists = placeReplicas(active, 0, numPartitions, rf, ctx.placementSeed());
       }
       const overrides = validateConfigs(t.configs);
+      if (replicaLists.length > budget) {
+        throw new OpError(ErrorCode.INVALID_PARTITIONS, `The request creates more than ${MAX_NEW_PARTITIONS_PER_REQUEST} partitions in total`);
+      }
+      budget -= replicaLists.length;
       const topicId = randomKafkaUuid();
       const described = describeTopicConfigs(ctx.config, overrides);
       results.push({
@@ -276,6 +283,7 @@ export function createPartitions(
   const counts = new Map<string, number>();
   for (const t of topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
   const active = image.activeBrokers().map((b) => b.id);
+  let budget = MAX_NEW_PARTITIONS_PER_REQUEST;
   for (const t of topics) {
     try {
       if ((counts.get(t.name) ?? 0) > 1) throw new OpError(ErrorCode.INVALID_REQUEST, `Duplicate topic name ${t.name} in the request`);
@@ -290,6 +298,10 @@ export function createPartitions(
         throw new OpError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${t.count} exceeds the limit of ${MAX_PARTITIONS_PER_TOPIC}`);
       }
       const added = t.count - current;
+      if (added > budget) {
+        throw new OpError(ErrorCode.INVALID_PARTITIONS, `The request creates more than ${MAX_NEW_PARTITIONS_PER_REQUEST} partitions in total`);
+      }
+      budget -= added;
       const rf = topic.partitions[0]?.replicas.length ?? 1;
       let lists: number[][];
       if (t.assignments) {

@@ -5,9 +5,9 @@ import { Writer } from '../primitives/writer';
 import { FieldSchema, inRange, PrimitiveType } from './schema';
 
 /**
- * Turns schema tables into codecs. One (struct fields, version, flexible) triple is compiled once into a flat list
- * of steps whose read/write closures are specialised for that version (compact or classic encoding, nullability,
- * tagged or not), and cached; decoding and encoding then just run the steps, with no schema walking per call.
+ * Turns schema tables into codecs. One (struct fields, version, flexible) triple is compiled once, on first use, into
+ * per-field steps specialised for that version (compact or classic encoding, nullability, inline or tagged or absent)
+ * and then into a generated straight-line read/write pair; the result is cached, so no call walks the schema.
  */
 
 type Value = unknown;
@@ -446,7 +446,7 @@ function buildStruct(fields: readonly FieldSchema[], version: number, flexible: 
   tagged.sort((a, b) => a.tag - b.tag);
   const tagIndex = new Map<number, TaggedStep>(tagged.map((t) => [t.tag, t]));
 
-  if (names.every((n) => IDENT.test(n))) {
+  if (names.every((n) => IDENT.test(n) && n !== '__proto__')) {
     return { ...generateStruct(names, kinds, defs, reads, readMethods, regular, tagged, tagIndex, flexible), minSize };
   }
   return { ...interpretStruct(names, kinds, defs, reads, regular, tagged, tagIndex, flexible), minSize };

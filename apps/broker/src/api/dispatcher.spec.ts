@@ -1,4 +1,4 @@
-import { ApiKey, ErrorCode, Reader, decodeResponse, encodeRequest } from '@runnel/protocol';
+import { ApiKey, ErrorCode, Reader, decodeRecordBatch, decodeResponse, encodeRecordBatch, encodeRequest } from '@runnel/protocol';
 import { HANDLERS } from '../handlers';
 import { apiVersionsHandler } from '../handlers/api-versions.handler';
 import { fakeBroker, FakeBroker } from '../testing/fakes';
@@ -86,6 +86,32 @@ describe('Dispatcher and ApiVersions', () => {
     const good = frame(ApiKey.Metadata, 1, { topics: [{ name: 'x' }] });
     await expect(Promise.resolve().then(() => d.handleFrame(good.subarray(0, good.length - 2), conn))).rejects.toThrow(/cannot decode Metadata v1/);
     await expect(Promise.resolve().then(() => d.handleFrame(Buffer.from([0, 1]), conn))).rejects.toThrow();
+  });
+
+  it('round-trips the flexible versions: Produce v9, Fetch v12, Metadata v12, ListOffsets v7', async () => {
+    await b.addTopic('flex', 1);
+    const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('hello'), timestamp: 5 }] });
+    const p = await call(d, frame(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'flex', partitionData: [{ index: 0, records }] }] }));
+    const pr = decodeResponse(ApiKey.Produce, 9, p!.subarray(4)) as any;
+    expect(pr.body.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    const f = await call(
+      d,
+      frame(ApiKey.Fetch, 12, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 1, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic: 'flex', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+        forgottenTopicsData: [], rackId: '',
+      }),
+    );
+    const fr = decodeResponse(ApiKey.Fetch, 12, f!.subarray(4)) as any;
+    const part = fr.body.responses[0].partitions[0];
+    expect(part).toMatchObject({ errorCode: 0, highWatermark: 1n, abortedTransactions: [] });
+    expect(decodeRecordBatch(part.records).records[0].value!.toString()).toBe('hello');
+    const m = await call(d, frame(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
+    const mr = decodeResponse(ApiKey.Metadata, 12, m!.subarray(4)) as any;
+    expect(mr.body.topics[0]).toMatchObject({ name: 'flex', errorCode: 0 });
+    const l = await call(d, frame(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'flex', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3n }] }] }));
+    const lr = decodeResponse(ApiKey.ListOffsets, 7, l!.subarray(4)) as any;
+    expect(lr.body.topics[0].partitions[0]).toMatchObject({ errorCode: 0 });
   });
 
   it('rejects duplicate handler registrations', () => {

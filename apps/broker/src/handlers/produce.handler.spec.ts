@@ -43,6 +43,11 @@ describe('Produce handler', () => {
     expect((await produce(b, request('elsewhere', 0, batch(['x']))))!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   });
 
+  it('refuses client writes to internal topics', async () => {
+    await b.addTopic('__consumer_offsets', 1);
+    expect((await produce(b, request('__consumer_offsets', 0, batch(['x']))))!.errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  });
+
   it('rejects a batch whose CRC does not match (CORRUPT_MESSAGE) and truncated data', async () => {
     const bad = batch(['hello']);
     bad[bad.length - 1] ^= 0xff;

@@ -11,6 +11,7 @@
 // batches are stored: old formats get UNSUPPORTED_FOR_MESSAGE_FORMAT. Transactions are not supported.
 import { ApiKey, ErrorCode, KafkaProtocolError, RecordBatchView, errorInfo, splitRecordBatches, validateRecordBatch } from '@runnel/protocol';
 import type { ProduceRequest, ProduceResponse } from '@runnel/protocol';
+import { isInternalTopic } from '@runnel/metadata';
 import type { ApiHandler, RequestContext } from '../api/handler';
 import type { Partition } from '../partitions/partition';
 import { loadProducerState } from '../producers/producer-state-loader';
@@ -92,6 +93,10 @@ function prepare(
   acks: number,
 ): Prepared | { error: number; message?: string } {
   const { services } = ctx;
+  // Kafka only lets its coordinators write to internal topics (they append directly, not through Produce).
+  if (isInternalTopic(topic) && services.metadata.topic(topic)) {
+    return { error: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `cannot append to internal topic ${topic}` };
+  }
   const lookup = services.replicas.leaderFor(topic, index);
   if (!lookup.partition) return { error: lookup.errorCode };
   const partition = lookup.partition;

@@ -16,6 +16,7 @@ export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint';
+export const PARTITION_METADATA = 'partition.metadata';
 /** Our own journal for the cleaner's multi-file swap (Kafka infers the same from .swap files). */
 export const CLEANER_SWAP_JOURNAL = 'cleaner-swap-journal';
 

@@ -231,17 +231,25 @@ export class TimeIndex extends IndexBuffer {
     return { timestamp: this.timestampAt(this.count - 1), offset: this.offsetAt(this.count - 1) };
   }
 
+  // The last entry as numbers: maybeAppend runs on the append path, and BigInt reads are not free.
+  private lastTs = -Infinity;
+  private lastOff = -1;
+
+  private refreshLast(): void {
+    this.lastTs = this.count > 0 ? this.timestampAt(this.count - 1) : -Infinity;
+    this.lastOff = this.count > 0 ? this.offsetAt(this.count - 1) : -1;
+  }
+
   /** Appends only when the timestamp grows (Kafka's maybeAppend). */
   maybeAppend(timestamp: number, offset: number): void {
-    if (this.count > 0) {
-      const last = this.timestampAt(this.count - 1);
-      if (timestamp <= last) return;
-      if (offset < this.offsetAt(this.count - 1)) return;
-    }
+    if (this.count > 0 && this.lastTs === -Infinity) this.refreshLast();
+    if (timestamp <= this.lastTs || offset < this.lastOff) return;
     const at = this.reserve();
     this.buf.writeBigInt64BE(BigInt(timestamp), at);
     this.buf.writeInt32BE(offset - this.baseOffset, at + 8);
     this.count++;
+    this.lastTs = timestamp;
+    this.lastOff = offset;
   }
 
   /** Offset to start scanning from for the first record with timestamp >= ts: last entry with timestamp < ts. */
@@ -263,6 +271,12 @@ export class TimeIndex extends IndexBuffer {
     let n = this.count;
     while (n > 0 && this.offsetAt(n - 1) >= offset) n--;
     this.truncateEntries(n);
+    this.refreshLast();
+  }
+
+  override reset(): void {
+    super.reset();
+    this.refreshLast();
   }
 
   isFull(maxIndexBytes: number): boolean {

@@ -258,6 +258,15 @@ describe('PartitionLog', () => {
     await again.close();
   });
 
+  it('keeps the topic id in partition.metadata', async () => {
+    const log = await open();
+    expect(log.topicId).toBeNull();
+    log.setTopicId('AAAAAAAAAAAAAAAAAAAAAQ');
+    expect(fs.readFileSync(path.join(log.dir, 'partition.metadata'), 'utf8')).toBe('version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAQ\n');
+    expect(log.topicId).toBe('AAAAAAAAAAAAAAAAAAAAAQ');
+    await log.close();
+  });
+
   it('rejects malformed input', async () => {
     const log = await open();
     const b = batch([{ value: 'a' }]);

@@ -32,6 +32,8 @@ import {
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   unlinkQuiet,
+  PARTITION_METADATA,
+  writeFileAtomicSync,
   writevFully,
   writevFullySync,
 } from './files';
@@ -253,6 +255,22 @@ export class PartitionLog {
       unflushedMessages: this.unflushedMessages,
       latestEpoch: this.epochs.latestEpoch,
     };
+  }
+
+  /** The topic id from partition.metadata (Kafka's "version: 0\ntopic_id: <id>"), or null if not written yet. */
+  get topicId(): string | null {
+    try {
+      const m = /^topic_id: (\S+)$/m.exec(fs.readFileSync(path.join(this.dir, PARTITION_METADATA), 'utf8'));
+      return m ? m[1] : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes partition.metadata atomically (the broker calls this with the topic id from the metadata image). */
+  setTopicId(topicId: string): void {
+    if (this.topicId === topicId) return;
+    writeFileAtomicSync(path.join(this.dir, PARTITION_METADATA), `version: 0\ntopic_id: ${topicId}\n`);
   }
 
   updateConfig(cfg: Partial<LogConfig>): void {

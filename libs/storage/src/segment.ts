@@ -157,7 +157,7 @@ export interface ScanOptions {
  */
 export async function scanSegment(o: ScanOptions): Promise<ScanResult> {
   // Never allocate more than the part of the file to scan (most segments after a crash are small tails).
-  const chunk = Math.max(64 * 1024, Math.min(o.chunkSize ?? 8 * 1024 * 1024, o.fileSize - o.from));
+  const chunk = Math.max(64 * 1024, Math.min(o.chunkSize ?? 1024 * 1024, o.fileSize - o.from));
   const bufs = [Buffer.allocUnsafeSlow(chunk), Buffer.allocUnsafeSlow(chunk)];
   let which = 0;
   const res: ScanResult = {

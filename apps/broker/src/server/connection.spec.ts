@@ -170,6 +170,27 @@ describe('Connection framing', () => {
     await h.close();
   });
 
+  it('handles zero-length frames (handler decides) without breaking the connection machinery', async () => {
+    const seen: number[] = [];
+    const h = await startServer((f) => {
+      seen.push(f.length);
+      if (f.length === 0) throw new Error('empty frame');
+      return [frame('ok')];
+    });
+    const s = await connect(h.port);
+    const c = collector(s);
+    s.write(Buffer.from([0, 0, 0, 0]));
+    await c.closed;
+    expect(seen).toEqual([0]);
+    expect(h.closeReasons).toEqual(['bad-request']);
+    const s2 = await connect(h.port);
+    const c2 = collector(s2);
+    s2.write(Buffer.concat([frame('a'), Buffer.from([0, 0, 0, 0])]));
+    await c2.closed;
+    expect(seen).toEqual([0, 1, 0]);
+    await h.close();
+  });
+
   it('closes on a negative size prefix (garbage)', async () => {
     const h = await startServer(echo);
     const s = await connect(h.port);

@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   readonly onResponseWritten?: (bytes: number) => void;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 interface Slot {
   done: boolean;
   chunks: FrameResult;
@@ -127,7 +129,12 @@ export class Connection {
     if (this.closedReason !== null) return;
     this.chunks.push(data);
     this.buffered += data.length;
-    this.drainFrames();
+    try {
+      this.drainFrames();
+    } catch (err) {
+      // Whatever goes wrong while cutting frames stays with this connection.
+      this.fail(err);
+    }
   }
 
   /** Cut every complete frame out of the buffered chunks (stops while paused). */
@@ -160,13 +167,13 @@ export class Connection {
       this.fail(err);
       return;
     }
-    if (result instanceof Promise) {
-      result.then(
+    if (result && typeof (result as Promise<FrameResult>).then === 'function') {
+      (result as Promise<FrameResult>).then(
         (chunks) => this.complete(slot, chunks),
         (err) => this.fail(err),
       );
     } else {
-      this.complete(slot, result);
+      this.complete(slot, result as FrameResult);
     }
   }
 
@@ -220,7 +227,11 @@ export class Connection {
     if (this.inFlight >= this.maxInFlight || this.socket.writableLength >= this.maxQueued) return;
     this.paused = false;
     this.socket.resume();
-    this.drainFrames();
+    try {
+      this.drainFrames();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   private peekInt32(): number {
@@ -241,6 +252,7 @@ export class Connection {
 
   /** Take n buffered bytes: a zero-copy slice when they sit in one chunk, else one copy of exactly n bytes. */
   private consume(n: number): Buffer {
+    if (n === 0) return EMPTY;
     this.buffered -= n;
     const first = this.chunks[0];
     const avail = first.length - this.head;

@@ -49,6 +49,7 @@ export interface LogManagerOptions {
 interface Entry {
   log: PartitionLog;
   logDir: string;
+  configured: boolean;
 }
 
 export class LogManager {
@@ -119,7 +120,10 @@ export class LogManager {
           const log = await this.openLog(logDir, tp.topic, tp.partition, this.opts.topicConfigs?.(tp.topic) ?? {}, rp.get(key) ?? 0, lso.get(key) ?? 0);
           const dirty = cleaner.get(key);
           if (dirty !== undefined) log.firstDirtyOffset = Math.max(log.logStartOffset, Math.min(dirty, log.logEndOffset));
-          this.entries.set(key, { log, logDir });
+          // Without topic configs a recovered log runs with broker defaults; retention and cleaning wait until
+          // the owner confirms its configuration (createLog/updateConfig), so a compacted topic is never
+          // deleted by time just because its config was not known yet at startup.
+          this.entries.set(key, { log, logDir, configured: this.opts.topicConfigs !== undefined });
         });
       }
     }
@@ -156,6 +160,7 @@ export class LogManager {
     const existing = this.entries.get(key);
     if (existing?.log) {
       if (config) existing.log.updateConfig({ ...this.defaults, ...config });
+      existing.configured = true;
       return existing.log;
     }
     // A concurrent createLog (or startup) for the same partition: wait for it instead of opening the dir twice.
@@ -177,7 +182,7 @@ export class LogManager {
     this.entries.set(key, undefined as unknown as Entry);
     try {
       const log = await this.openLog(logDir, topic, partition, config ?? {}, 0, 0);
-      this.entries.set(key, { log, logDir });
+      this.entries.set(key, { log, logDir, configured: true });
       return log;
     } catch (e) {
       this.entries.delete(key);
@@ -202,7 +207,15 @@ export class LogManager {
 
   /** New topic-level overrides for one log (merged over the broker defaults). */
   updateConfig(topic: string, partition: number, config: Partial<LogConfig>): void {
-    this.getLog(topic, partition)?.updateConfig({ ...this.defaults, ...config });
+    const e = this.entries.get(partitionDirName(topic, partition));
+    if (!e?.log) return;
+    e.log.updateConfig({ ...this.defaults, ...config });
+    e.configured = true;
+  }
+
+  /** Logs whose configuration is known (see startup), the ones background retention and cleaning touch. */
+  private configuredLogs(): PartitionLog[] {
+    return [...this.entries.values()].filter((e) => e?.log && e.configured).map((e) => e.log);
   }
 
   /** New broker-wide defaults; logs keep their own overrides only if passed again via updateConfig. */
@@ -252,7 +265,7 @@ export class LogManager {
   /** One retention pass over every log; returns segments deleted. */
   async runRetention(now?: number): Promise<number> {
     let n = 0;
-    for (const log of this.logs()) n += await log.applyRetention(now);
+    for (const log of this.configuredLogs()) n += await log.applyRetention(now);
     return n;
   }
 
@@ -263,7 +276,7 @@ export class LogManager {
     const run = async () => {
       const now = options.now ?? Date.now();
       const candidates: Array<{ log: PartitionLog; ratio: number }> = [];
-      for (const log of this.logs()) {
+      for (const log of this.configuredLogs()) {
         if (!hasCompact(log.config)) continue;
         const r = await cleanableRatio(log, now);
         if (options.force || r.ratio >= log.config.minCleanableDirtyRatio || r.mustClean) candidates.push({ log, ratio: r.ratio });

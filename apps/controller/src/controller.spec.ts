@@ -14,7 +14,7 @@ describe('controller over TCP', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    ctl = await startTestController(dir);
+    ctl = await startTestController(dir, { 'controller.metrics.port': 0 });
     conn = await connect(ctl.port);
   });
 
@@ -51,5 +51,32 @@ describe('controller over TCP', () => {
     const image = ctl.runtime.controller!.image;
     expect(image.topic('orders')!.partitions.map((p) => p.leader)).toEqual([1, 1, 1]);
     expect(image.topicConfig('orders', 'retention.ms')).toBe('1000');
+  });
+
+  it('serves /metrics and /health/ready over HTTP', async () => {
+    expect(ctl.metricsPort).toBeGreaterThan(0);
+    const base = `http://127.0.0.1:${ctl.metricsPort}`;
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'runnel_controller_active_controller',
+      'runnel_controller_raft_epoch',
+      'runnel_controller_raft_high_watermark',
+      'runnel_controller_raft_log_end_offset',
+      'runnel_controller_commit_latency_seconds_bucket',
+      'runnel_controller_registered_brokers',
+      'runnel_controller_fenced_brokers',
+      'runnel_controller_topics',
+      'runnel_controller_partitions',
+      'runnel_controller_offline_partitions',
+      'runnel_controller_requests_total',
+      'process_cpu_user_seconds_total',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(text).toMatch(/runnel_controller_active_controller\{[^}]*\} 1/);
+    expect(text).toMatch(/runnel_controller_topics\{[^}]*\} 1/);
+    expect(text).toMatch(/runnel_controller_requests_total\{[^}]*api="CreateTopics"[^}]*\} 1/);
   });
 });

@@ -193,6 +193,11 @@ describe('PartitionLog', () => {
     ]);
     const recs = await readAll(again, 0);
     expect(recs[15].value).toBe('new');
+    // Appends and reads issued while a truncation runs wait for it and see the new end.
+    const t = again.truncateTo(12);
+    const [appended, read] = await Promise.all([again.append(batch([{ value: 'racer' }]), { leaderEpoch: 5 }), again.read(0, 1 << 20), t]);
+    expect(appended.firstOffset).toBe(12);
+    expect(read.logEndOffset).toBe(13);
     // Truncation below the start empties the log.
     await again.truncateTo(0);
     expect(again.logEndOffset).toBe(0);

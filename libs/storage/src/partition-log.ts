@@ -170,6 +170,7 @@ export class PartitionLog {
   private flushChain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
   private failure: Error | null = null;
+  private truncating: Promise<unknown> | null = null;
   private closed = false;
   /** Bumped by truncation and cleaner swaps: in-flight reads that straddle one retry. */
   private generation = 0;
@@ -489,6 +490,7 @@ export class PartitionLog {
    * says so).
    */
   append(records: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.truncating) return this.truncating.then(() => this.append(records, options), () => this.append(records, options));
     try {
       if (this.closed) throw new LogClosedError(`log ${this.topic}-${this.partition} is closed`);
       if (this.failure) throw new KafkaStorageError(`log ${this.topic}-${this.partition} is offline after an I/O error: ${this.failure.message}`, this.failure);
@@ -731,6 +733,7 @@ export class PartitionLog {
    */
   async read(offset: number, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
     for (let attempt = 0; ; attempt++) {
+      while (this.truncating) await this.truncating.catch(() => undefined);
       const gen = this.generation;
       const r = await this.readOnce(offset, maxBytes, options);
       if (gen === this.generation || attempt >= 3) return r;
@@ -1079,11 +1082,33 @@ export class PartitionLog {
   // ---------------------------------------------------------------- truncation and deletion
 
   /** Removes everything at and after `offset` (a follower whose tail diverged). The new end is <= offset. */
-  async truncateTo(offset: number): Promise<void> {
-    await this.idle();
+  truncateTo(offset: number): Promise<void> {
+    return this.exclusive(() => this.doTruncateTo(offset));
+  }
+
+  /**
+   * Runs a structural change (truncation) with appends and reads held back: they wait for it and then proceed
+   * against the new state.
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.truncating) await this.truncating.catch(() => undefined);
+    const p = (async () => {
+      await this.idle();
+      return fn();
+    })();
+    this.truncating = p;
+    try {
+      return await p;
+    } finally {
+      if (this.truncating === p) this.truncating = null;
+      this.generation++;
+    }
+  }
+
+  private async doTruncateTo(offset: number): Promise<void> {
     if (offset >= this.leo) return;
     if (offset <= this.lso) {
-      await this.truncateFullyAndStartAt(offset);
+      await this.doTruncateFully(offset);
       return;
     }
     this.generation++;
@@ -1138,8 +1163,11 @@ export class PartitionLog {
   }
 
   /** Deletes all data; the log restarts empty at `offset` (log start = end = offset). */
-  async truncateFullyAndStartAt(offset: number): Promise<void> {
-    await this.idle();
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    return this.exclusive(() => this.doTruncateFully(offset));
+  }
+
+  private async doTruncateFully(offset: number): Promise<void> {
     this.generation++;
     this.readHints.clear();
     for (const s of this.segs) this.deleteSegmentFiles(s, false);

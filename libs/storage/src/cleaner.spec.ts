@@ -124,6 +124,36 @@ describe('log cleaner (compaction)', () => {
     await log.close();
   });
 
+  it('finishes a swap interrupted after the cleaned segment was renamed to .swap', async () => {
+    const cfg = { cleanupPolicy: 'compact' as const, segmentBytes: 600, fileDeleteDelayMs: 0 };
+    const dir = path.join(root, 'f-0');
+    const log = await PartitionLog.open({ dir, topic: 'f', partition: 0, config: cfg });
+    for (let i = 0; i < 30; i++) await log.append(encodeRecordBatch({ records: [{ key: `k${i % 4}`, value: `v${i}`.padEnd(40, '.'), timestamp: 1 }] }));
+    await log.close();
+    const copy = path.join(root, 'g-0');
+    fs.mkdirSync(copy);
+    for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+    const before = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => Number(f.slice(0, 20)));
+    // A larger segment.bytes for the cleaning run, so several old segments are merged into one.
+    const cleaned = await PartitionLog.open({ dir, topic: 'f', partition: 0, config: { ...cfg, segmentBytes: 100_000 } });
+    expect(await cleanLog(cleaned, { force: true, now: 2 })).not.toBeNull();
+    const expected = await readAll(cleaned, 0);
+    await cleaned.close();
+    const after = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => Number(f.slice(0, 20)));
+    const groupEnd = after[1];
+    const olds = before.filter((b) => b < groupEnd);
+    expect(olds.length).toBeGreaterThan(1);
+    // The crash state: new segment complete as .swap, journal written, old segments still in place.
+    fs.copyFileSync(path.join(dir, '00000000000000000000.log'), path.join(copy, '00000000000000000000.log.swap'));
+    fs.writeFileSync(path.join(copy, 'cleaner-swap-journal'), `0 ${olds.join(' ')}\n`);
+    const recovered = await PartitionLog.open({ dir: copy, topic: 'f', partition: 0, config: cfg, recoveryPoint: 0 });
+    const got = await readAll(recovered, 0);
+    expect(got.filter((r) => r.offset < groupEnd)).toEqual(expected.filter((r) => r.offset < groupEnd));
+    expect(fs.readdirSync(copy).filter((f) => /swap|journal/.test(f))).toEqual([]);
+    for (const b of olds.slice(1)) expect(fs.existsSync(path.join(copy, `${String(b).padStart(20, '0')}.log`))).toBe(false);
+    await recovered.close();
+  });
+
   it('drops leftovers of an interrupted cleaning at open', async () => {
     const dir = path.join(root, 'e-0');
     const log = await PartitionLog.open({ dir, topic: 'e', partition: 0, config: { cleanupPolicy: 'compact', segmentBytes: 200 } });

@@ -183,6 +183,54 @@ describe('kafka-python consumer groups', () => {
     }));
 });
 
+describe('NestJS Kafka transport (apps/nestjs-example)', () => {
+  const repo = path.resolve(__dirname, '../../..');
+  const runExample = (file: string, args: string[] = []): ChildProcess =>
+    spawn(process.execPath, ['-r', './tools/runtime/paths.js', `dist/apps/nestjs-example/src/${file}`, ...args], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KAFKA_BROKERS: node.bootstrap },
+    });
+  const collect = (child: ChildProcess): (() => string) => {
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d.toString()));
+    child.stderr!.on('data', (d) => (out += d.toString()));
+    return () => out;
+  };
+  const exit = (child: ChildProcess): Promise<number | null> => new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+
+  it('@MessagePattern answers ClientKafka.send() through reply topics; @EventPattern receives emit()', () =>
+    withLogs(node, async () => {
+      const server = runExample('main.js');
+      const serverOut = collect(server);
+      try {
+        await eventually(async () => serverOut().includes('{"ready":true}'), 60_000);
+        for (const [args, sum] of [
+          [['1', '2', '3'], 6],
+          [['10', '20'], 30],
+        ] as const) {
+          const client = runExample('client.js', [...args]);
+          const clientOut = collect(client);
+          const code = await exit(client);
+          expect({ code, out: clientOut().split('\n').filter((l) => l.startsWith('{')) }).toEqual({ code: 0, out: [JSON.stringify({ result: { sum } })] });
+        }
+        await eventually(async () => (serverOut().match(/"event":"user.created"/g) ?? []).length === 2, 20_000);
+        // The client's group used Nest's reply-partition assigner; the server's group the default kafkajs one.
+        const admin = kafka.admin();
+        await admin.connect();
+        const d = await admin.describeGroups(['math-server']);
+        expect(d.groups[0]).toMatchObject({ state: 'Stable', protocol: 'RoundRobinAssigner' });
+        const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+        expect(groups).toEqual(expect.arrayContaining(['math-server', 'math-client-client']));
+        await admin.disconnect();
+      } finally {
+        server.kill('SIGTERM');
+        await Promise.race([exit(server), sleep(10_000)]);
+        server.kill('SIGKILL');
+      }
+    }));
+});
+
 describe('coordinator behaviour', () => {
   it('a SIGKILLed member is removed after its session timeout and its partitions move', () =>
     withLogs(node, async () => {
@@ -246,5 +294,42 @@ describe('coordinator behaviour', () => {
       expect(text).toMatch(/runnel_broker_group_offset_commit_duration_seconds_count(\{[^}]*\})? \d+/);
       expect(text).toMatch(/runnel_broker_group_committed_offset\{[^}]*group="grp-kp"[^}]*\} 20/);
       expect(text).toMatch(/runnel_broker_group_lag\{[^}]*group="grp-kp"[^}]*\} 0/);
+    }));
+
+  it('committed offsets and group metadata survive a restart (reloaded from __consumer_offsets)', () =>
+    withLogs(node, async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      const before = await admin.fetchOffsets({ groupId: 'grp-kj-resume', topics: ['grp-kj-resume'] });
+      await admin.disconnect();
+      await node.restart();
+      const again = kafkajs(node.bootstrap, 'runnel-e2e-groups-2').kafka;
+      const admin2 = again.admin();
+      await admin2.connect();
+      const after = await eventually(async () => {
+        try {
+          return await admin2.fetchOffsets({ groupId: 'grp-kj-resume', topics: ['grp-kj-resume'] });
+        } catch {
+          return undefined; // COORDINATOR_LOAD_IN_PROGRESS / NOT_COORDINATOR while the node starts
+        }
+      }, 30_000);
+      expect(after).toEqual(before);
+      const groups = (await admin2.listGroups()).groups.map((g) => g.groupId);
+      expect(groups).toEqual(expect.arrayContaining(['grp-kj-resume', 'grp-kp', 'grp-ck-range']));
+      await admin2.disconnect();
+      // A consumer of the group starts where the group left off: nothing old is re-read.
+      const producer = again.producer();
+      await producer.connect();
+      await producer.send({ topic: 'grp-kj-resume', messages: [{ value: 'after-restart', partition: 0 }] });
+      const got: string[] = [];
+      const c = again.consumer(consumerOpts('grp-kj-resume'));
+      await c.connect();
+      await c.subscribe({ topic: 'grp-kj-resume', fromBeginning: true });
+      await c.run({ eachMessage: async ({ message }) => void got.push(message.value!.toString()) });
+      await eventually(async () => got.length >= 1, 20_000);
+      await sleep(1_000);
+      expect(got).toEqual(['after-restart']);
+      await c.disconnect();
+      await producer.disconnect();
     }));
 });

@@ -227,6 +227,8 @@ describe('NestJS Kafka transport (apps/nestjs-example)', () => {
         server.kill('SIGTERM');
         await Promise.race([exit(server), sleep(10_000)]);
         server.kill('SIGKILL');
+        server.stdout?.destroy();
+        server.stderr?.destroy();
       }
     }));
 });

@@ -60,6 +60,7 @@ export class Dispatcher {
       );
     }
 
+    let releases: Array<() => void> | null = null;
     const ctx: RequestContext = {
       apiKey,
       apiVersion,
@@ -71,6 +72,17 @@ export class Dispatcher {
       startedAt,
       services: this.services,
       signal: conn.signal,
+      afterResponse: (fn) => (releases ??= []).push(fn),
+    };
+    const releaseAll = (): void => {
+      if (!releases) return;
+      for (const fn of releases.splice(0)) {
+        try {
+          fn();
+        } catch {
+          /* ignore */
+        }
+      }
     };
 
     let pending: Promise<unknown>;
@@ -80,8 +92,9 @@ export class Dispatcher {
       pending = Promise.reject(err);
     }
     return pending.then(
-      (body) => this.finish(ctx, name, body),
+      (body) => this.withRelease(this.finish(ctx, name, body), releases ? releaseAll : null),
       (err) => {
+        releaseAll();
         if (handler.errorResponse) {
           const code = err instanceof KafkaProtocolError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
           this.services.log.warn(`${name} v${apiVersion} from ${conn.remote} failed (answering ${errorInfo(code).name}): ${(err as Error).message}`);
@@ -90,6 +103,17 @@ export class Dispatcher {
         throw err;
       },
     );
+  }
+
+  /** Attach the request's release hooks to its response (or run them now when there is none). */
+  private withRelease(result: FrameResult, release: (() => void) | null): FrameResult {
+    if (!release) return result;
+    if (!result) {
+      release();
+      return null;
+    }
+    result.afterWrite = release;
+    return result;
   }
 
   private finish(ctx: RequestContext, name: string, body: unknown): FrameResult {

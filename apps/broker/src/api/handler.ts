@@ -17,6 +17,11 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** Monotonic start time of the request (process.hrtime.bigint()). */
   readonly startedAt: bigint;
+  /**
+   * Run `fn` once the response has been handed to the kernel (or dropped with the connection): e.g. give read
+   * buffers back to the storage pool. With no response (acks=0) it runs right after the handler.
+   */
+  afterResponse?(fn: () => void): void;
   /** Aborted when the client's connection closes (long-polls stop waiting). */
   readonly signal: AbortSignal;
   /** Everything the broker offers handlers: config, metadata cache, controller channel, partitions, metrics. */

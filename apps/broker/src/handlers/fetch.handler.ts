@@ -85,7 +85,11 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
       live.push(s);
     }
 
-    let bytes = await readAll(live, req, readCommitted);
+    // Storage read buffers go back to its pool once the response is on the socket; reads that are
+    // superseded (re-read after a long poll) are released right away.
+    let held: Array<() => void> = [];
+    ctx.afterResponse?.(() => held.splice(0).forEach((r) => r()));
+    let bytes = await readAll(live, req, readCommitted, held);
     if (live.some((s) => s.out.errorCode !== 0)) anyError = true;
     const maxWait = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS);
     if (!anyError && bytes < req.minBytes && maxWait > 0 && live.length > 0) {
@@ -102,7 +106,10 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
             s.partition = null;
           }
         }
-        bytes = await readAll(live.filter((s) => s.partition !== null), req, readCommitted);
+        const superseded = held;
+        held = [];
+        superseded.forEach((r) => r());
+        bytes = await readAll(live.filter((s) => s.partition !== null), req, readCommitted, held);
       }
     }
 
@@ -118,7 +125,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
 };
 
 /** Read every live partition within the request's limits; returns the total bytes gathered. */
-async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean): Promise<number> {
+async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean, held: Array<() => void>): Promise<number> {
   let remaining = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let total = 0;
   let first = true;
@@ -143,9 +150,10 @@ async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean):
     if (fetchOffset >= visibleEnd) continue;
     const limit = Math.min(s.req.partitionMaxBytes > 0 ? s.req.partitionMaxBytes : 0, remaining);
     if (limit <= 0 && !first) continue;
-    let res: { chunks: Buffer[]; bytes: number };
+    let res: { chunks: Buffer[]; bytes: number; release?: () => void };
     try {
       res = await p.log.read(fetchOffset, Math.max(limit, 0), { maxOffset: visibleEnd, minOneBatch: first });
+      if (res.release) held.push(res.release);
     } catch (err) {
       out.errorCode = (err as Error)?.name === 'OffsetOutOfRangeError' ? ErrorCode.OFFSET_OUT_OF_RANGE : ErrorCode.KAFKA_STORAGE_ERROR;
       continue;

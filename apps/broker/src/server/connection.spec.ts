@@ -148,6 +148,34 @@ describe('Connection framing', () => {
     await h.close();
   });
 
+  it('runs a response afterWrite hook once written, and for responses dropped with the connection', async () => {
+    let written = 0;
+    let dropped = 0;
+    const h = await startServer((f) => {
+      if (f.toString() === 'never') {
+        return new Promise((resolve) => setTimeout(() => {
+          const out = [frame('late')] as any;
+          out.afterWrite = () => dropped++;
+          resolve(out);
+        }, 50));
+      }
+      const out = [frame('x')] as any;
+      out.afterWrite = () => written++;
+      return out;
+    });
+    const s = await connect(h.port);
+    const c = collector(s);
+    s.write(frame('a'));
+    await c.waitFor(1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(written).toBe(1);
+    s.write(frame('never'));
+    s.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(dropped).toBe(1);
+    await h.close();
+  });
+
   it('closes a connection whose size prefix exceeds socket.request.max.bytes, before buffering it, and keeps serving others', async () => {
     let calls = 0;
     const h = await startServer((f) => {

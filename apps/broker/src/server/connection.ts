@@ -5,7 +5,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../util/logger';
 
-export type FrameResult = Buffer[] | null;
+/** Response chunks (size prefix included); `afterWrite` runs once the socket took the last byte, or on close. */
+export type ResponseChunks = Buffer[] & { afterWrite?: () => void };
+export type FrameResult = ResponseChunks | null;
 
 export interface FrameHandler {
   /**
@@ -34,6 +36,14 @@ export interface ConnectionOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function runSafely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* a release hook must not break the connection */
+  }
+}
 
 interface Slot {
   done: boolean;
@@ -114,6 +124,7 @@ export class Connection {
     this.abort.abort();
     this.chunks = [];
     this.buffered = 0;
+    for (const slot of this.slots) if (slot.chunks?.afterWrite) runSafely(slot.chunks.afterWrite);
     this.slots.length = 0;
     if (reason === 'shutdown' || reason === 'idle') {
       this.socket.end();
@@ -185,7 +196,10 @@ export class Connection {
   }
 
   private complete(slot: Slot, chunks: FrameResult): void {
-    if (this.closedReason !== null) return;
+    if (this.closedReason !== null) {
+      if (chunks?.afterWrite) runSafely(chunks.afterWrite);
+      return;
+    }
     slot.done = true;
     slot.chunks = chunks;
     this.inFlight--;
@@ -204,9 +218,13 @@ export class Connection {
       const chunks = slot.chunks;
       if (!chunks) continue;
       let bytes = 0;
-      for (const c of chunks) {
-        if (c.length === 0) continue;
-        socket.write(c);
+      const after = chunks.afterWrite;
+      for (let i = 0; i < chunks.length; i++) {
+        const c = chunks[i];
+        const last = i === chunks.length - 1;
+        if (c.length === 0 && !(last && after)) continue;
+        if (last && after) socket.write(c, () => runSafely(after));
+        else socket.write(c);
         bytes += c.length;
       }
       this.opts.onResponseWritten?.(bytes);

@@ -177,6 +177,7 @@ export async function fakeBroker(handlers: readonly ApiHandler[] = [], props: Re
         startedAt: process.hrtime.bigint(),
         services,
         signal: new AbortController().signal,
+        afterResponse: () => undefined,
       };
     },
   };

@@ -5,10 +5,11 @@ import { startController } from './bootstrap';
 async function main(): Promise<void> {
   let config: KafkaConfig;
   try {
-    const load = (props?: Record<string, unknown>) => KafkaConfig.load({ argv: process.argv.slice(2), env: process.env, props });
-    config = load();
+    const load = (props?: Record<string, unknown>, validate = true) =>
+      KafkaConfig.load({ argv: process.argv.slice(2), env: process.env, props, validate });
     // The standalone controller defaults to the controller role only (npm start runs both).
-    if (config.entry('process.roles')?.source === 'default') config = load({ 'process.roles': 'controller' });
+    const rolesSet = load(undefined, false).entry('process.roles')?.source !== 'default';
+    config = rolesSet ? load() : load({ 'process.roles': 'controller' });
     if (!config.isController) throw new ConfigError('process.roles must contain controller for the standalone controller', 'process.roles');
   } catch (e) {
     console.error(`Invalid configuration: ${(e as Error).message}`);

@@ -137,7 +137,8 @@ export function alterConfigs(
             case OpType.APPEND:
             case OpType.SUBTRACT: {
               if (!t.isList(c.name)) {
-                throw new ResourceError(ErrorCode.INVALID_CONFIG, `Config value append/subtract is not allowed for config key ${c.name}, which is not a list`);
+                const opName = op === OpType.APPEND ? 'APPEND' : 'SUBTRACT';
+                throw new ResourceError(ErrorCode.INVALID_CONFIG, `Can't ${opName} to key ${c.name} because its type is not LIST.`);
               }
               const items = splitList(t.current(c.name));
               const change = splitList(c.value);

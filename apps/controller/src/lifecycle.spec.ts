@@ -210,6 +210,27 @@ describe('metadata log persistence across restarts', () => {
     }
   });
 
+  it('lets a killed broker re-register at once after a controller restart, then guards its new session', async () => {
+    const dir = tempDir();
+    try {
+      let ctl = await startTestController(dir);
+      let conn = await connect(ctl.port);
+      await registerBroker(conn, 1);
+      await conn.close();
+      await ctl.close(); // the broker never shut down: the log still shows it unfenced
+      ctl = await startTestController(dir);
+      conn = await connect(ctl.port);
+      expect(ctl.runtime.controller!.image.brokers.get(1)!.fenced).toBe(false);
+      const epoch = await registerBroker(conn, 1);
+      expect(ctl.runtime.controller!.image.brokers.get(1)).toMatchObject({ epoch, fenced: false });
+      await expect(registerBroker(conn, 1)).rejects.toThrow(String(ErrorCode.DUPLICATE_BROKER_REGISTRATION));
+      await conn.close();
+      await ctl.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on a directory that belongs to another node id', async () => {
     const dir = tempDir();
     try {

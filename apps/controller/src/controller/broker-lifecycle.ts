@@ -36,6 +36,8 @@ export interface HeartbeatResult {
  */
 export class BrokerLifecycle {
   private readonly lastContact = new Map<number, number>();
+  /** Brokers this controller has heard from since it started (not just seen in the replayed log). */
+  private readonly heardFrom = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private readonly logger = new Logger('BrokerLifecycle');
   private fencing = new Set<number>();
@@ -71,7 +73,15 @@ export class BrokerLifecycle {
         }
         if (!(req.brokerId >= 0)) throw new ControllerError(ErrorCode.INVALID_REQUEST, `Invalid broker id ${req.brokerId}`);
         const existing = image.brokers.get(req.brokerId);
-        if (existing && existing.incarnationId !== req.incarnationId && !existing.fenced && this.sessionAlive(req.brokerId)) {
+        // Only a broker we have heard from can hold a live session: after a controller restart the
+        // replayed registration of a killed broker must not block its restart for a whole session.
+        if (
+          existing &&
+          existing.incarnationId !== req.incarnationId &&
+          !existing.fenced &&
+          this.heardFrom.has(req.brokerId) &&
+          this.sessionAlive(req.brokerId)
+        ) {
           throw new ControllerError(
             ErrorCode.DUPLICATE_BROKER_REGISTRATION,
             `Another broker is registered with id ${req.brokerId} and its session has not expired`,
@@ -99,6 +109,7 @@ export class BrokerLifecycle {
       })
       .then((brokerEpoch) => {
         this.lastContact.set(req.brokerId, this.now());
+        this.heardFrom.add(req.brokerId);
         this.logger.log(`broker ${req.brokerId} registered with epoch ${brokerEpoch}`);
         return { errorCode: 0, brokerEpoch };
       });
@@ -112,6 +123,7 @@ export class BrokerLifecycle {
       return { errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false };
     }
     this.lastContact.set(req.brokerId, this.now());
+    this.heardFrom.add(req.brokerId);
     const caughtUp = req.currentMetadataOffset >= broker.epoch;
 
     if (req.wantShutDown) {

@@ -58,7 +58,13 @@ function checkBrokerName(name: string, nodeId: number): void {
 }
 
 function validateBrokerEntries(r: AlterResource): void {
-  const readOnly = r.configs.filter((c) => BROKER_DEFS.get(c.name)?.readOnly).map((c) => c.name);
+  const catalog = defaultCatalog();
+  const readOnly = r.configs
+    .filter((c) => {
+      const d = catalog.broker.get(c.name);
+      return d !== undefined && !d.dynamic;
+    })
+    .map((c) => c.name);
   if (readOnly.length > 0) throw new Refusal(Err.INVALID_REQUEST, `Cannot update these configs dynamically: ${readOnly.join(', ')}`);
   for (const c of r.configs) {
     const def = BROKER_DEFS.get(c.name);

@@ -5,13 +5,34 @@ import type { ConfigDef, KafkaConfig, TopicConfigDef } from '@runnel/config';
 import type { BrokerConfigState, ConfigCatalog, ConfigDefinition, TopicConfigDefinition } from './config-model';
 import { brokerSynonymNames } from './config-model';
 
-function toDefinition(d: ConfigDef): ConfigDefinition {
+/**
+ * Broker keys Kafka lets AlterConfigs change at runtime besides the topic-config synonyms (thread pools, cleaner,
+ * connection quotas, producer expiry). Everything else is read-only, so DescribeConfigs reports it that way and
+ * AlterConfigs refuses it with INVALID_REQUEST, as Kafka does.
+ */
+const OTHER_DYNAMIC_BROKER_KEYS = new Set([
+  'log.cleaner.threads',
+  'log.cleaner.backoff.ms',
+  'log.cleaner.dedupe.buffer.size',
+  'log.cleaner.io.buffer.size',
+  'log.cleaner.io.max.bytes.per.second',
+  'num.network.threads',
+  'num.io.threads',
+  'num.replica.fetchers',
+  'num.recovery.threads.per.data.dir',
+  'background.threads',
+  'max.connections',
+  'max.connections.per.ip',
+  'producer.id.expiration.ms',
+]);
+
+function toDefinition(d: ConfigDef, dynamic: boolean): ConfigDefinition {
   return {
     name: d.name,
     kind: d.type,
     defaultValue: d.default === undefined ? null : d.default,
     doc: d.doc ?? null,
-    dynamic: !d.readOnly,
+    dynamic,
   };
 }
 
@@ -21,11 +42,15 @@ let cached: ConfigCatalog | null = null;
 export function defaultCatalog(): ConfigCatalog {
   if (cached) return cached;
   const topic = new Map<string, TopicConfigDefinition>();
+  const synonymKeys = new Set<string>();
   for (const d of TOPIC_CONFIG_DEFS as readonly TopicConfigDef[]) {
-    topic.set(d.name, { ...toDefinition(d), brokerSynonym: d.brokerDefault ?? null });
+    topic.set(d.name, { ...toDefinition(d, true), brokerSynonym: d.brokerDefault ?? null });
+    if (d.brokerDefault) for (const n of brokerSynonymNames(d.brokerDefault)) synonymKeys.add(n);
   }
   const broker = new Map<string, ConfigDefinition>();
-  for (const d of BROKER_CONFIG_DEFS as readonly ConfigDef[]) broker.set(d.name, toDefinition(d));
+  for (const d of BROKER_CONFIG_DEFS as readonly ConfigDef[]) {
+    broker.set(d.name, toDefinition(d, !d.readOnly && (synonymKeys.has(d.name) || OTHER_DYNAMIC_BROKER_KEYS.has(d.name))));
+  }
   cached = { topic, broker };
   return cached;
 }

@@ -183,7 +183,12 @@ describe('config model', () => {
   it('the real catalog has Kafka topic configs with broker synonyms', () => {
     const c = defaultCatalog();
     expect(c.topic.get('retention.ms')?.brokerSynonym).toBe('log.retention.ms');
-    expect(c.broker.get('num.partitions')).toBeDefined();
+    // Kafka's dynamic keys: topic-config synonyms (whole groups) and a few pools; the rest is read-only.
+    expect(c.broker.get('num.partitions')?.dynamic).toBe(false);
+    expect(c.broker.get('log.dirs')?.dynamic).toBe(false);
+    expect(c.broker.get('log.retention.hours')?.dynamic).toBe(true);
+    expect(c.broker.get('message.max.bytes')?.dynamic).toBe(true);
+    expect(c.broker.get('num.io.threads')?.dynamic).toBe(true);
     const d = describeTopicConfigs(new Map(), c, state(), { includeDocumentation: true });
     expect(d.length).toBeGreaterThan(10);
     expect(d.every((x) => typeof x.documentation === 'string')).toBe(true);

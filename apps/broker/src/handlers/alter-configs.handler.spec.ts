@@ -67,7 +67,7 @@ describe('AlterConfigs', () => {
         res(2, 't', []),
         res(2, 't', []),
         res(4, '2', [['log.retention.ms', '5']]),
-        res(4, '1', [['log.dirs', '/tmp']]),
+        res(4, '1', [['log.dirs', '/tmp'], ['num.partitions', '3']]),
         res(4, '', [['log.retention.ms', 'x']]),
         res(2, 'bad/name', []),
       ],
@@ -83,7 +83,7 @@ describe('AlterConfigs', () => {
       [2, 'bad/name', Err.INVALID_TOPIC_EXCEPTION],
     ]);
     expect(out!.responses[2].errorMessage).toBe('Duplicate resource.');
-    expect(out!.responses[4].errorMessage).toMatch(/Cannot update these configs dynamically: log.dirs/);
+    expect(out!.responses[4].errorMessage).toBe('Cannot update these configs dynamically: log.dirs, num.partitions');
   });
 
   it('forwards dynamic broker configs (cluster default and this broker)', async () => {

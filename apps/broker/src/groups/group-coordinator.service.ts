@@ -104,7 +104,14 @@ export class GroupCoordinatorService {
   }
 
   start(): void {
-    this.unsubscribers.push(this.services.metadata.onChange(() => this.scheduleReconcile()));
+    this.unsubscribers.push(
+      this.services.metadata.onChange((change) => {
+        if (change.type === 'topic-deleted' && change.topic.name !== OFFSETS_TOPIC) {
+          void this.coordinator.removeOffsetsOfTopic(change.topic.name).catch((err) => this.log.error('removing offsets of a deleted topic failed', err));
+        }
+        this.scheduleReconcile();
+      }),
+    );
     const onPartition = (): void => this.scheduleReconcile();
     const events = this.services.replicas.events;
     events.on('partition-added', onPartition);

@@ -663,6 +663,26 @@ describe('GroupCoordinator: offsets.retention.minutes expiry', () => {
   });
 });
 
+describe('GroupCoordinator: deleted topics', () => {
+  it('drops the offsets of a deleted topic and removes groups left empty without offsets', async () => {
+    const { coordinator: c, writer } = setupCoordinator();
+    const o = (topic: string) => ({ topic, partition: 0, offset: 3n, leaderEpoch: -1, metadata: null, commitTimestamp: -1 });
+    await c.commitOffsets({ groupId: 'only-gone', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: [o('gone')] });
+    await c.commitOffsets({ groupId: 'mixed', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: [o('gone'), o('kept')] });
+    expect(await c.removeOffsetsOfTopic('gone')).toBe(2);
+    expect(c.group('only-gone')).toBeUndefined();
+    expect(c.fetchOffsets('mixed', null).topics.map((t) => t.name)).toEqual(['kept']);
+    const tombstones = writer.appended.flatMap((a) => a.records).filter((r) => r.value === null).map((r) => decodeOffsetsKey(r.key));
+    expect(tombstones).toEqual(
+      expect.arrayContaining([
+        { kind: 'offset', group: 'only-gone', topic: 'gone', partition: 0 },
+        { kind: 'group', group: 'only-gone' },
+        { kind: 'offset', group: 'mixed', topic: 'gone', partition: 0 },
+      ]),
+    );
+  });
+});
+
 describe('GroupCoordinator: admin APIs', () => {
   it('DescribeGroups shows members with metadata and assignment only when Stable', async () => {
     const { coordinator: c } = setupCoordinator();

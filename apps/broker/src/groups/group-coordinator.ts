@@ -1144,6 +1144,41 @@ export class GroupCoordinator {
     return expiredCount;
   }
 
+  /**
+   * A topic was deleted: its committed offsets go too (tombstones), and empty groups left without offsets are
+   * removed, as Kafka does, so a re-created topic of the same name does not inherit stale positions.
+   */
+  async removeOffsetsOfTopic(topic: string): Promise<number> {
+    const now = this.clock.now();
+    const byPartition = new Map<number, OffsetsLogRecord[]>();
+    let removed = 0;
+    for (const group of [...this.groups.values()]) {
+      const partition = this.partitionFor(group.groupId);
+      if (!this.isActive(partition)) continue;
+      const records = byPartition.get(partition) ?? [];
+      for (const key of [...group.offsets.keys()]) {
+        const tp = splitOffsetKey(key);
+        if (tp.topic !== topic) continue;
+        group.offsets.delete(key);
+        records.push({ key: encodeOffsetCommitKey(group.groupId, tp.topic, tp.partition), value: null });
+        removed++;
+      }
+      if (records.length > 0 && group.is('Empty') && !group.hasOffsets()) {
+        group.transitionTo('Dead', now);
+        this.cancelGroupTimers(group);
+        this.groups.delete(group.groupId);
+        records.push({ key: encodeGroupMetadataKey(group.groupId), value: null });
+      }
+      if (records.length > 0) byPartition.set(partition, records);
+    }
+    for (const [partition, records] of byPartition) {
+      const code = await this.append(partition, records, now);
+      if (code !== GroupErr.NONE) this.log('warn', `writing tombstones for deleted topic ${topic} to __consumer_offsets-${partition} failed (error ${code})`);
+    }
+    if (removed > 0) this.log('info', `removed ${removed} committed offset(s) of deleted topic ${topic}`);
+    return removed;
+  }
+
   private expiredOffsets(group: GroupMetadata, now: number): string[] {
     const retention = this.config.offsetsRetentionMs;
     const pick = (base: (o: CommittedOffset) => number, skipTopics: Set<string> | null): string[] => {

@@ -45,59 +45,70 @@ function readAsync(fd: number, buf: Buffer, len: number, pos: number): Promise<n
 
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 
-async function rawAppend(dir: string, buf: Buffer, total: number, mode: 'sync' | 'async'): Promise<number> {
-  const file = path.join(dir, `raw-${mode}.dat`);
-  const fd = fs.openSync(file, 'w+');
+interface RoundResult {
+  rawAsync: number;
+  rawSync: number;
+  log: number;
+  rawRead: number;
+  logRead: number;
+}
+
+/**
+ * One round: the same number of appends to a raw file (async fs.write), a raw file (fs.writeSync) and a
+ * PartitionLog, interleaved op by op so drift on a shared machine hits all three alike; then sequential reads of
+ * the raw file and of the log, again interleaved. Returns MB/s of each.
+ */
+async function round(dir: string, buf: Buffer, total: number): Promise<RoundResult> {
   const n = Math.floor(total / buf.length);
-  const t0 = now();
+  const fdA = fs.openSync(path.join(dir, 'raw-async.dat'), 'w+');
+  const fdS = fs.openSync(path.join(dir, 'raw-sync.dat'), 'w+');
+  const log = await PartitionLog.open({ dir: path.join(dir, 'bench-0'), topic: 'bench', partition: 0, config: { segmentBytes: 1024 * 1024 * 1024 } });
+  let tA = 0;
+  let tS = 0;
+  let tL = 0;
   let pos = 0;
   for (let i = 0; i < n; i++) {
-    if (mode === 'sync') fs.writeSync(fd, buf, 0, buf.length, pos);
-    else await writeAsync(fd, buf, pos);
+    let t = now();
+    await writeAsync(fdA, buf, pos);
+    tA += now() - t;
+    t = now();
+    fs.writeSync(fdS, buf, 0, buf.length, pos);
+    tS += now() - t;
+    t = now();
+    await log.append(buf, { leaderEpoch: 0 });
+    tL += now() - t;
     pos += buf.length;
   }
-  const ms = now() - t0;
-  fs.closeSync(fd);
-  return (pos / MB) / (ms / 1000);
-}
-
-async function rawRead(file: string, size: number): Promise<number> {
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafeSlow(size);
-  const len = fs.fstatSync(fd).size;
-  const t0 = now();
-  let pos = 0;
-  while (pos < len) {
-    const n = await readAsync(fd, buf, size, pos);
-    if (n === 0) break;
-    pos += n;
-  }
-  const ms = now() - t0;
-  fs.closeSync(fd);
-  return (pos / MB) / (ms / 1000);
-}
-
-async function logAppend(dir: string, buf: Buffer, total: number): Promise<{ mbps: number; log: PartitionLog }> {
-  const log = await PartitionLog.open({ dir: path.join(dir, 'bench-0'), topic: 'bench', partition: 0, config: { segmentBytes: 1024 * 1024 * 1024 } });
-  const n = Math.floor(total / buf.length);
-  const t0 = now();
-  for (let i = 0; i < n; i++) await log.append(buf, { leaderEpoch: 0 });
-  const ms = now() - t0;
-  return { mbps: ((n * buf.length) / MB) / (ms / 1000), log };
-}
-
-async function logRead(log: PartitionLog, maxBytes: number): Promise<number> {
-  const t0 = now();
+  fs.closeSync(fdS);
+  // Reads: raw pread of the batch size into one reused buffer vs PartitionLog.read(maxBytes = batch size).
+  const rb = Buffer.allocUnsafeSlow(buf.length);
+  let rawPos = 0;
   let offset = log.logStartOffset;
-  let bytes = 0;
-  while (offset < log.logEndOffset) {
-    const r = await log.read(offset, maxBytes);
-    bytes += r.bytes;
-    offset = r.nextOffset;
-    r.release();
+  let rawBytes = 0;
+  let logBytes = 0;
+  let tRR = 0;
+  let tLR = 0;
+  while (rawPos < pos || offset < log.logEndOffset) {
+    if (rawPos < pos) {
+      const t = now();
+      const k = await readAsync(fdA, rb, buf.length, rawPos);
+      tRR += now() - t;
+      rawPos += k;
+      rawBytes += k;
+    }
+    if (offset < log.logEndOffset) {
+      const t = now();
+      const r = await log.read(offset, buf.length);
+      tLR += now() - t;
+      logBytes += r.bytes;
+      offset = r.nextOffset;
+      r.release();
+    }
   }
-  const ms = now() - t0;
-  return (bytes / MB) / (ms / 1000);
+  fs.closeSync(fdA);
+  log.closeNow();
+  const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+  return { rawAsync: mbps(pos, tA), rawSync: mbps(pos, tS), log: mbps(pos, tL), rawRead: mbps(rawBytes, tRR), logRead: mbps(logBytes, tLR) };
 }
 
 function clear(dir: string): void {
@@ -114,25 +125,17 @@ export async function runStorageBench(): Promise<void> {
     for (const size of [1024 * 1024, 16 * 1024]) {
       const buf = makeBatch(size);
       const total = totalMB * 1024 * 1024;
-      const raws: number[] = [];
-      const rawsSync: number[] = [];
-      const logs: number[] = [];
-      const rawReads: number[] = [];
-      const logReads: number[] = [];
+      const rounds: RoundResult[] = [];
       for (let r = 0; r < roundsN; r++) {
-        // Interleave raw and log rounds so drift on a shared box hits both alike.
         clear(dir);
-        raws.push(await rawAppend(dir, buf, total, 'async'));
-        rawReads.push(await rawRead(path.join(dir, 'raw-async.dat'), buf.length));
-        clear(dir);
-        rawsSync.push(await rawAppend(dir, buf, total, 'sync'));
-        clear(dir);
-        const { mbps, log } = await logAppend(dir, buf, total);
-        logs.push(mbps);
-        logReads.push(await logRead(log, buf.length));
-        log.closeNow();
-        clear(dir);
+        rounds.push(await round(dir, buf, total));
       }
+      clear(dir);
+      const raws = rounds.map((x) => x.rawAsync);
+      const rawsSync = rounds.map((x) => x.rawSync);
+      const logs = rounds.map((x) => x.log);
+      const rawReads = rounds.map((x) => x.rawRead);
+      const logReads = rounds.map((x) => x.logRead);
       const label = size >= 1024 * 1024 ? '1 MiB' : '16 KiB';
       const rawA = median(raws);
       const rawS = median(rawsSync);

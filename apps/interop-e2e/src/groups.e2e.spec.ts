@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
-import { RunnelNode } from '@runnel/testing';
+import { KafkaConnection } from '@runnel/client';
+import { RunnelCluster, RunnelNode } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
 import { kcat, kcatProduce } from './support/kcat';
 import { eventually, sleep, startNode, withLogs } from './support/nodes';
@@ -335,3 +336,87 @@ describe('coordinator behaviour', () => {
       await producer.disconnect();
     }));
 });
+
+describe('two brokers: each coordinates the groups whose offsets partition it leads', () => {
+  let cluster: RunnelCluster;
+  beforeAll(async () => {
+    cluster = await RunnelCluster.start({ brokers: 2, namePrefix: 'groups', overrides: { 'group.initial.rebalance.delay.ms': 0 } });
+  });
+  afterAll(async () => {
+    await cluster?.cleanup();
+  });
+
+  // Kafka's placement: abs(Java String.hashCode(group)) % offsets.topic.num.partitions.
+  const partitionFor = (group: string): number => {
+    let h = 0;
+    for (let i = 0; i < group.length; i++) h = (Math.imul(31, h) + group.charCodeAt(i)) | 0;
+    return (h === -2147483648 ? 0 : Math.abs(h)) % 50;
+  };
+
+  async function raw<T = any>(n: RunnelNode, apiKey: number, version: number, body: unknown): Promise<T> {
+    const [host, port] = n.bootstrap.split(':');
+    const conn = await KafkaConnection.connect({ host, port: Number(port), clientId: 'groups-e2e-raw' });
+    try {
+      return await conn.send<T>(apiKey, version, body);
+    } finally {
+      await conn.close();
+    }
+  }
+
+  it('FindCoordinator, commits and ListGroups follow the __consumer_offsets leaders; NOT_COORDINATOR elsewhere', () =>
+    withLogs(cluster.brokers[0], async () => {
+      const { kafka: k } = kafkajs(cluster.bootstrap, 'groups-e2e-cluster');
+      const admin = k.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'grp-mc', numPartitions: 2 }], waitForLeaders: true });
+      // The first FindCoordinator creates __consumer_offsets; wait until every partition has a leader.
+      await eventually(async () => {
+        try {
+          await admin.fetchOffsets({ groupId: 'probe', topics: ['grp-mc'] });
+          const md = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+          return md.topics[0].partitions.length === 50 && md.topics[0].partitions.every((p) => p.leader >= 0);
+        } catch {
+          return false;
+        }
+      }, 30_000);
+      const md = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+      const leaderOf = new Map(md.topics[0].partitions.map((p) => [p.partitionId, p.leader]));
+      const ids = cluster.brokers.map((b) => b.nodeId);
+      // One group coordinated by each broker.
+      const groups = new Map<number, string>();
+      for (let i = 0; groups.size < ids.length && i < 1000; i++) {
+        const g = `grp-mc-${i}`;
+        const leader = leaderOf.get(partitionFor(g))!;
+        if (!groups.has(leader)) groups.set(leader, g);
+      }
+      expect([...groups.keys()].sort()).toEqual(ids.slice().sort());
+
+      const producer = k.producer();
+      await producer.connect();
+      await producer.send({ topic: 'grp-mc', messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: i % 2 })) });
+      for (const [leader, groupId] of groups) {
+        const fc = await raw(cluster.brokers[0], 10, 2, { key: groupId, keyType: 0 });
+        expect(fc).toMatchObject({ errorCode: 0, nodeId: leader });
+        const got: string[] = [];
+        const c = k.consumer(consumerOpts(groupId));
+        await c.connect();
+        await c.subscribe({ topic: 'grp-mc', fromBeginning: true });
+        await c.run({ eachMessage: async ({ message }) => void got.push(message.value!.toString()) });
+        await eventually(async () => got.length === 10, 30_000);
+        await c.disconnect();
+        const offsets = await admin.fetchOffsets({ groupId, topics: ['grp-mc'] });
+        expect(offsets[0].partitions.map((p) => p.offset).sort()).toEqual(['5', '5']);
+      }
+      for (const b of cluster.brokers) {
+        const listed = await raw(b, 16, 2, {});
+        const own = listed.groups.map((g: any) => g.groupId).filter((g: string) => g.startsWith('grp-mc-'));
+        expect(own).toEqual([groups.get(b.nodeId)]);
+        const other = [...groups].find(([leader]) => leader !== b.nodeId)![1];
+        const wrong = await raw(b, 9, 4, { groupId: other, topics: null });
+        expect(wrong.errorCode).toBe(16); // NOT_COORDINATOR
+      }
+      await producer.disconnect();
+      await admin.disconnect();
+    }));
+});
+

@@ -22,6 +22,8 @@ export interface ReplicaManagerOptions {
 export class ReplicaManager {
   private readonly byKey = new Map<string, Partition>();
   private unsubscribe: (() => void) | null = null;
+  /** Log creation/deletion runs one step at a time, in metadata order (a delete must finish before a re-create). */
+  private chain: Promise<void> = Promise.resolve();
   /** Emits 'partition-added' / 'partition-removed' (metrics, fetch waiters). */
   readonly events = new EventEmitter();
 
@@ -36,9 +38,20 @@ export class ReplicaManager {
   /** Follow the metadata image from now on and reconcile with what it says today. */
   async start(): Promise<void> {
     this.unsubscribe = this.opts.metadata.onChange((c) => {
-      this.onChange(c).catch((err) => this.opts.log.error('applying metadata change to local logs failed', err));
+      void this.enqueue(() => this.onChange(c)).catch((err) => this.opts.log.error('applying metadata change to local logs failed', err));
     });
-    await this.reconcile();
+    await this.enqueue(() => this.reconcile());
+  }
+
+  /** Resolves once every metadata change seen so far has been applied to the local logs. */
+  idle(): Promise<void> {
+    return this.enqueue(async () => undefined);
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -127,11 +140,18 @@ export class ReplicaManager {
     }
   }
 
-  private async ensurePartition(topic: string, partition: number): Promise<Partition> {
+  private async ensurePartition(topic: string, partition: number): Promise<Partition | undefined> {
     const key = `${topic}-${partition}`;
-    const meta = this.opts.metadata.partition(topic, partition)!;
-    const topicImage = this.opts.metadata.topic(topic)!;
+    const meta = this.opts.metadata.partition(topic, partition);
+    const topicImage = this.opts.metadata.topic(topic);
+    // Changes are applied in order but after the fact: the topic may be gone again by now.
+    if (!meta || !topicImage || !meta.replicas.includes(this.opts.nodeId)) return undefined;
     let p = this.byKey.get(key);
+    if (p && p.topicId !== topicImage.topicId) {
+      // Same name, new topic: the old incarnation's log must not be reused.
+      await this.dropPartition(topic, partition);
+      p = undefined;
+    }
     if (!p) {
       const lm = this.opts.logManager;
       let log = lm.getLog(topic, partition);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaConnection } from '@runnel/client';
-import { ApiKey, ErrorCode } from '@runnel/protocol';
+import { ApiKey } from '@runnel/protocol';
 import { RunningController } from './bootstrap';
 import { connect, registerBroker, startTestController, tempDir } from './testing/harness';
 

@@ -20,7 +20,6 @@ export class ControllerMetrics {
     this.requestErrors = m.counter({ name: 'request_errors_total', help: 'Non-zero error codes in controller responses, by API', labelNames: ['api'] });
     this.requestDuration = m.histogram({ name: 'request_duration_seconds', help: 'Controller request handling time, by API', labelNames: ['api'] });
     this.commitLatency = m.histogram({ name: 'commit_latency_seconds', help: 'Time from appending metadata records to their commit and application' });
-    const self = this;
     const gauge = (name: string, help: string, read: () => number) =>
       m.gauge({
         name,
@@ -29,19 +28,19 @@ export class ControllerMetrics {
           this.set(read());
         },
       });
-    gauge('active_controller', '1 when this node is the active controller', () => (self.controller?.active ? 1 : 0));
-    gauge('raft_epoch', 'Current Raft epoch of the metadata quorum', () => self.raft?.epoch ?? 0);
-    gauge('raft_high_watermark', 'Metadata log high watermark (committed offset, exclusive)', () => self.raft?.highWatermark ?? -1);
-    gauge('raft_log_end_offset', 'Metadata log end offset', () => self.raft?.logEndOffset ?? 0);
-    gauge('metadata_applied_offset', 'Last metadata offset applied to the controller image', () => self.controller?.image.offset ?? -1);
-    gauge('registered_brokers', 'Brokers registered with the controller', () => self.controller?.image.brokers.size ?? 0);
+    gauge('active_controller', '1 when this node is the active controller', () => (this.controller?.active ? 1 : 0));
+    gauge('raft_epoch', 'Current Raft epoch of the metadata quorum', () => this.raft?.epoch ?? 0);
+    gauge('raft_high_watermark', 'Metadata log high watermark (committed offset, exclusive)', () => this.raft?.highWatermark ?? -1);
+    gauge('raft_log_end_offset', 'Metadata log end offset', () => this.raft?.logEndOffset ?? 0);
+    gauge('metadata_applied_offset', 'Last metadata offset applied to the controller image', () => this.controller?.image.offset ?? -1);
+    gauge('registered_brokers', 'Brokers registered with the controller', () => this.controller?.image.brokers.size ?? 0);
     gauge('fenced_brokers', 'Registered brokers that are fenced', () =>
-      self.controller ? [...self.controller.image.brokers.values()].filter((b) => b.fenced).length : 0,
+      this.controller ? [...this.controller.image.brokers.values()].filter((b) => b.fenced).length : 0,
     );
-    gauge('topics', 'Topics in the metadata image', () => self.controller?.image.topics.size ?? 0);
-    gauge('partitions', 'Partitions in the metadata image', () => self.controller?.image.partitionCount() ?? 0);
-    gauge('offline_partitions', 'Partitions without a live leader', () => self.controller?.image.offlinePartitionCount() ?? 0);
-    gauge('connections', 'Open connections on the controller listener', () => self.connections);
+    gauge('topics', 'Topics in the metadata image', () => this.controller?.image.topics.size ?? 0);
+    gauge('partitions', 'Partitions in the metadata image', () => this.controller?.image.partitionCount() ?? 0);
+    gauge('offline_partitions', 'Partitions without a live leader', () => this.controller?.image.offlinePartitionCount() ?? 0);
+    gauge('connections', 'Open connections on the controller listener', () => this.connections);
   }
 
   attach(controller: QuorumController, raft: RaftClient): void {

@@ -29,4 +29,16 @@ describe('ReplicaManager', () => {
     expect(p.log).not.toBe(oldLog);
     expect(p.logEndOffset).toBe(0);
   });
+
+  it('replaces a log on disk that belongs to an older topic of the same name', async () => {
+    const b = await fakeBroker();
+    const stale = await b.logs.createLog('t', 0);
+    stale.setTopicId('old-topic-id-aaaaaaaaaa');
+    stale.logEndOffset = 7;
+    await b.addTopic('t', 1);
+    await b.services.replicas.idle();
+    const p = b.services.replicas.get('t', 0)!;
+    expect(p.logEndOffset).toBe(0);
+    expect((p.log as any).topicId).toBe(b.image.topics.get('t')!.topicId);
+  });
 });

@@ -155,9 +155,16 @@ export class ReplicaManager {
     if (!p) {
       const lm = this.opts.logManager;
       let log = lm.getLog(topic, partition);
+      if (log && log.topicId && log.topicId !== topicImage.topicId) {
+        // A log left from an earlier topic of the same name (deleted while this broker was away).
+        this.opts.log.info(`deleting stale log ${key} of topic id ${log.topicId} (the topic is now ${topicImage.topicId})`);
+        await lm.deleteLog(topic, partition);
+        log = undefined;
+      }
       // A log recovered at startup was opened with defaults: give it the topic's settings now.
       if (log) lm.updateConfig(topic, partition, this.opts.logConfigFor(topic));
       else log = await lm.createLog(topic, partition, this.opts.logConfigFor(topic));
+      if (!log.topicId) log.setTopicId(topicImage.topicId);
       p = new Partition(topic, partition, topicImage.topicId, log, this.opts.nodeId);
       this.byKey.set(key, p);
       p.updateFromImage(meta, topicImage.topicId);

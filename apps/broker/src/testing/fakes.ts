@@ -22,6 +22,10 @@ export class FakeLog {
   logEndOffset = 0;
   appendTime = -1;
   epochs = { epochForOffset: (_o: number) => 0 };
+  topicId: string | null = null;
+  setTopicId(id: string): void {
+    this.topicId = id;
+  }
   constructor(
     readonly topic: string,
     readonly partition: number,

@@ -365,7 +365,7 @@ describe('two brokers: each coordinates the groups whose offsets partition it le
 
   it('FindCoordinator, commits and ListGroups follow the __consumer_offsets leaders; NOT_COORDINATOR elsewhere', () =>
     withLogs(cluster.brokers[0], async () => {
-      const { kafka: k } = kafkajs(cluster.bootstrap, 'groups-e2e-cluster');
+      const { kafka: k } = kafkajs(cluster.brokers[0].bootstrap, 'groups-e2e-cluster');
       const admin = k.admin();
       await admin.connect();
       await admin.createTopics({ topics: [{ topic: 'grp-mc', numPartitions: 2 }], waitForLeaders: true });

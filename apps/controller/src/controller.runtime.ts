@@ -120,7 +120,15 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     const port = await listener.listen();
     this.listener = listener;
     // With port 0 the voter entry for this node must carry the real port.
-    for (const v of services.voterEndpoints) if (v.nodeId === nodeId && v.port === 0) v.port = port;
+    for (const v of services.voterEndpoints) {
+      if (v.nodeId !== nodeId) continue;
+      if (v.port === 0) v.port = port;
+      else if (v.port !== port) {
+        this.logger.warn(
+          `controller.quorum.voters says node ${nodeId} is at ${v.host}:${v.port}, but its ${listenerCfg.name} listener is on port ${port}: brokers will not reach it`,
+        );
+      }
+    }
     this.brokers.start();
     this.logger.log(
       `controller ${nodeId} active on ${listenerCfg.name}://${listenerCfg.host || '0.0.0.0'}:${port} ` +

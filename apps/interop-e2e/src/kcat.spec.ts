@@ -93,6 +93,22 @@ describe('kcat', () => {
       expect(await query(t1 + 3_600_000)).toBe(-1);
     }));
 
+  it('wakes a waiting consumer as soon as a record is appended (long-poll fetch)', () =>
+    withLogs(node, async () => {
+      const topic = 'kc-longpoll';
+      await kcatProduce(node.bootstrap, topic, 'first\n', ['-p', '0']);
+      // A consumer at the end of the partition, waiting up to 10 s per fetch, stopping after one record.
+      const waiting = kcat(node.bootstrap, ['-C', '-t', topic, '-p', '0', '-o', 'end', '-c', '1', '-J', '-X', 'fetch.wait.max.ms=10000'], { timeoutMs: 30_000 });
+      await sleep(1500);
+      const t0 = Date.now();
+      await kcatProduce(node.bootstrap, topic, 'second\n', ['-p', '0']);
+      const r = await waiting;
+      const latency = Date.now() - t0;
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ offset: 1, payload: 'second' });
+      expect(latency).toBeLessThan(3000);
+    }));
+
   it('round-trips 100k keyed records in order per key', () =>
     withLogs(node, async () => {
       const topic = 'kc-100k';

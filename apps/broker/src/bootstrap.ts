@@ -116,7 +116,10 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   const loader = new MetadataLoader({ image, controller, nodeId, log: log.child('metadata') });
   const cleanup: Array<() => Promise<void> | void> = [];
   try {
-    const bound = await server.bind();
+    // Like Kafka, open the client port only once the broker can serve (clients get "connection refused" and
+    // retry, instead of a silent socket). With port 0 we must bind first to learn the port we register.
+    const bindEarly = config.brokerListeners().some((l) => l.port === 0);
+    const bound = bindEarly ? await server.bind() : [];
     cleanup.push(() => server.close());
     for (const l of config.advertisedListeners()) {
       const b = bound.find((x) => x.name === l.name);
@@ -153,6 +156,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     lifecycle.startHeartbeats();
     const unfenced = await metadata.waitUntil((m) => m.broker(nodeId)?.fenced === false, READY_WAIT_MS);
     if (!unfenced) log.warn(`still fenced after ${READY_WAIT_MS} ms; serving clients anyway`);
+    if (!bindEarly) await server.bind();
     server.open();
     ready = true;
     log.info(

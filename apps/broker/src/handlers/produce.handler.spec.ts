@@ -43,6 +43,16 @@ describe('Produce handler', () => {
     expect((await produce(b, request('elsewhere', 0, batch(['x']))))!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   });
 
+  it('applies Kafka record checks: one batch per partition (v3+), keys on compacted topics, timestamp bounds', async () => {
+    const two = Buffer.concat([batch(['a']), batch(['b'])]);
+    expect((await produce(b, request('t', 0, two)))!.errorCode).toBe(ErrorCode.INVALID_RECORD);
+    expect((await produce(b, request('t', 0, two), 2))!.errorCode).toBe(0);
+    await b.addTopic('compacted', 1, { configs: { 'cleanup.policy': 'compact' } });
+    expect((await produce(b, request('compacted', 0, batch(['no-key']))))!.errorCode).toBe(ErrorCode.INVALID_RECORD);
+    const future = batch(['x'], { timestamp: Date.now() + 2 * 3600_000 });
+    expect((await produce(b, request('t', 0, future)))!.errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+  });
+
   it('refuses client writes to internal topics', async () => {
     await b.addTopic('__consumer_offsets', 1);
     expect((await produce(b, request('__consumer_offsets', 0, batch(['x']))))!.errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);

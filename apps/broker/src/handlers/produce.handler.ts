@@ -10,6 +10,7 @@
 // Version notes: v0-2 (magic 0/1 message sets) are advertised for librdkafka's feature probing but only v2 record
 // batches are stored: old formats get UNSUPPORTED_FOR_MESSAGE_FORMAT. Transactions are not supported.
 import { ApiKey, ErrorCode, KafkaProtocolError, RecordBatchView, errorInfo, splitRecordBatches, validateRecordBatch } from '@runnel/protocol';
+import type { ValidateOptions } from '@runnel/protocol';
 import type { ProduceRequest, ProduceResponse } from '@runnel/protocol';
 import { isInternalTopic } from '@runnel/metadata';
 import type { ApiHandler, RequestContext } from '../api/handler';
@@ -91,6 +92,7 @@ function prepare(
   index: number,
   records: Buffer | null,
   acks: number,
+  version = ctx.apiVersion,
 ): Prepared | { error: number; message?: string } {
   const { services } = ctx;
   // Kafka only lets its coordinators write to internal topics (they append directly, not through Produce).
@@ -106,7 +108,16 @@ function prepare(
   try {
     views = splitRecordBatches(records);
     if (views.length === 0) return { error: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the request' };
-    for (const v of views) validateRecordBatch(v);
+    if (version >= 3 && views.length !== 1) {
+      return { error: ErrorCode.INVALID_RECORD, message: `Produce v${version} must carry exactly one record batch per partition` };
+    }
+    const options = validationOptions(services, topic);
+    for (const v of views) {
+      if (v.compression === 4 && version < 7) {
+        return { error: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: 'zstd batches need Produce v7 or later' };
+      }
+      validateRecordBatch(v, options);
+    }
   } catch (err) {
     const code = err instanceof KafkaProtocolError ? err.code : ErrorCode.CORRUPT_MESSAGE;
     return { error: code, message: (err as Error).message };
@@ -134,6 +145,32 @@ function prepare(
     }
   }
   return { topic, partition, records, views };
+}
+
+/**
+ * Kafka's per-topic record checks: keys are required on compacted topics (compressed batches are inflated, bounded,
+ * only for those), and CreateTime timestamps must lie within message.timestamp.before/after.max.ms of now
+ * (checked on uncompressed batches; compressed ones are not inflated just for that).
+ */
+function validationOptions(services: RequestContext['services'], topic: string): ValidateOptions {
+  const opts: ValidateOptions = {};
+  const policy = services.topicConfigs.get(topic, 'cleanup.policy') ?? 'delete';
+  if (policy.includes('compact')) {
+    opts.requireKeys = true;
+    opts.inspectCompressed = true;
+  }
+  if (services.topicConfigs.get(topic, 'message.timestamp.type') !== 'LogAppendTime') {
+    const now = Date.now();
+    const before = services.topicConfigs.getNumber(topic, 'message.timestamp.before.max.ms', Number.MAX_SAFE_INTEGER);
+    const after = services.topicConfigs.getNumber(topic, 'message.timestamp.after.max.ms', Number.MAX_SAFE_INTEGER);
+    if (before < now || after < Number.MAX_SAFE_INTEGER - now) {
+      opts.timestampRange = {
+        min: before >= now ? Number.MIN_SAFE_INTEGER : now - before,
+        max: after >= Number.MAX_SAFE_INTEGER - now ? Number.MAX_SAFE_INTEGER : now + after,
+      };
+    }
+  }
+  return opts;
 }
 
 async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult> {

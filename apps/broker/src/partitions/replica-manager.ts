@@ -133,7 +133,12 @@ export class ReplicaManager {
         }
         break;
       case 'config-changed':
-        if (change.resourceType === 2 && this.opts.metadata.topic(change.resourceName)) this.updateTopicConfig(change.resourceName);
+        if (change.resourceType === 2 && this.opts.metadata.topic(change.resourceName)) {
+          this.updateTopicConfig(change.resourceName);
+        } else if (change.resourceType === 4 && (change.resourceName === '' || change.resourceName === String(this.opts.nodeId))) {
+          // A dynamic broker default (log.retention.ms, log.segment.bytes, ...) applies to every topic without an override.
+          for (const topic of new Set([...this.byKey.values()].map((p) => p.topic))) this.updateTopicConfig(topic);
+        }
         break;
       default:
         break;

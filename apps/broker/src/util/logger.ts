@@ -15,9 +15,32 @@ function threshold(): number {
   return LEVELS[v] ?? LEVELS.info;
 }
 
+/** Per-component overrides set at runtime (IncrementalAlterConfigs on BROKER_LOGGER), longest prefix wins. */
+const overrides = new Map<string, number>();
+
+/** Change the level of every logger whose component starts with `prefix` ('' = all); null removes the override. */
+export function setLogLevel(prefix: string, level: Level | null): void {
+  if (level === null) overrides.delete(prefix);
+  else overrides.set(prefix, LEVELS[level]);
+}
+
+function effectiveMin(component: string, fallback: number): number {
+  let best = -1;
+  let value = fallback;
+  for (const [prefix, v] of overrides) {
+    if (component.startsWith(prefix) && prefix.length > best) {
+      best = prefix.length;
+      value = v;
+    }
+  }
+  return value;
+}
+
+export type LogLevel = Level;
+
 export function createLogger(component: string, min = threshold()): Logger {
   const write = (level: Level, msg: string): void => {
-    if (LEVELS[level] < min) return;
+    if (LEVELS[level] < (overrides.size === 0 ? min : effectiveMin(component, min))) return;
     process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} [${component}] ${msg}\n`);
   };
   return {

@@ -266,7 +266,7 @@ describe('controller admin APIs over TCP', () => {
         resources: [
           { resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '60000' }] },
           { resourceType: 4, resourceName: '1', configs: [{ name: 'num.partitions', configOperation: 0, value: '3' }] },
-          { resourceType: 4, resourceName: '1', configs: [{ name: 'log.dirs', configOperation: 0, value: '/x' }] },
+          { resourceType: 4, resourceName: '3', configs: [{ name: 'log.dirs', configOperation: 0, value: '/x' }] },
           { resourceType: 4, resourceName: 'abc', configs: [] },
           { resourceType: 4, resourceName: '2', configs: [{ name: 'nonsense', configOperation: 0, value: '1' }] },
         ],

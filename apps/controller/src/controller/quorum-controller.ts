@@ -56,9 +56,12 @@ export class QuorumController {
     this.started = true;
   }
 
-  /** True when this node is the Raft leader and its image includes everything committed. */
+  /**
+   * True when this node is the active controller: the Raft leader, started (its image caught up with
+   * everything committed before its epoch). Writes in flight do not make it inactive.
+   */
   get active(): boolean {
-    return this.started && !this.closed && this.raft.isLeader() && this.image.offset >= this.raft.highWatermark - 1;
+    return this.started && !this.closed && this.raft.isLeader();
   }
 
   /** Apply committed batches past the image's offset (serialized; re-runs if the HW moved meanwhile). */

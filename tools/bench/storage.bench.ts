@@ -4,6 +4,7 @@
 //   STORAGE_BENCH_MB         bytes per round for the append/read tests (default 256)
 //   STORAGE_BENCH_ROUNDS     rounds per figure, median reported (default 3)
 //   STORAGE_BENCH_RECOVERY_MB size of the recovery segment (default 1024)
+//   STORAGE_BENCH_SYNC_THRESHOLD PartitionLog syncWriteThreshold (default: the library's, 64 KiB)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -62,23 +63,47 @@ async function round(dir: string, buf: Buffer, total: number): Promise<RoundResu
   const n = Math.floor(total / buf.length);
   const fdA = fs.openSync(path.join(dir, 'raw-async.dat'), 'w+');
   const fdS = fs.openSync(path.join(dir, 'raw-sync.dat'), 'w+');
-  const log = await PartitionLog.open({ dir: path.join(dir, 'bench-0'), topic: 'bench', partition: 0, config: { segmentBytes: 1024 * 1024 * 1024 } });
+  const threshold = process.env.STORAGE_BENCH_SYNC_THRESHOLD ? Number(process.env.STORAGE_BENCH_SYNC_THRESHOLD) : undefined;
+  const log = await PartitionLog.open({
+    dir: path.join(dir, 'bench-0'),
+    topic: 'bench',
+    partition: 0,
+    config: { segmentBytes: 1024 * 1024 * 1024 },
+    syncWriteThreshold: threshold,
+  });
   let tA = 0;
   let tS = 0;
   let tL = 0;
   let pos = 0;
-  for (let i = 0; i < n; i++) {
-    let t = now();
-    await writeAsync(fdA, buf, pos);
-    tA += now() - t;
-    t = now();
-    fs.writeSync(fdS, buf, 0, buf.length, pos);
-    tS += now() - t;
-    t = now();
-    await log.append(buf, { leaderEpoch: 0 });
-    tL += now() - t;
-    pos += buf.length;
+  // Phases of ~16 MB each, in a rotating order: drift on a shared machine hits all three alike, and no
+  // method sits right behind another one's I/O on every single operation.
+  const perPhase = Math.max(1, Math.floor((16 * 1024 * 1024) / buf.length));
+  let posA = 0;
+  let posS = 0;
+  let done = 0;
+  const phases: Array<(k: number) => Promise<void>> = [
+    async (k) => {
+      const t = now();
+      for (let i = 0; i < k; i++, posA += buf.length) await writeAsync(fdA, buf, posA);
+      tA += now() - t;
+    },
+    async (k) => {
+      const t = now();
+      for (let i = 0; i < k; i++, posS += buf.length) fs.writeSync(fdS, buf, 0, buf.length, posS);
+      tS += now() - t;
+    },
+    async (k) => {
+      const t = now();
+      for (let i = 0; i < k; i++) await log.append(buf, { leaderEpoch: 0 });
+      tL += now() - t;
+    },
+  ];
+  for (let c = 0; done < n; c++) {
+    const k = Math.min(perPhase, n - done);
+    for (let j = 0; j < 3; j++) await phases[(c + j) % 3](k);
+    done += k;
   }
+  pos = posA;
   fs.closeSync(fdS);
   // Reads: raw pread of the batch size into one reused buffer vs PartitionLog.read(maxBytes = batch size).
   const rb = Buffer.allocUnsafeSlow(buf.length);
@@ -88,22 +113,26 @@ async function round(dir: string, buf: Buffer, total: number): Promise<RoundResu
   let logBytes = 0;
   let tRR = 0;
   let tLR = 0;
-  while (rawPos < pos || offset < log.logEndOffset) {
-    if (rawPos < pos) {
-      const t = now();
-      const k = await readAsync(fdA, rb, buf.length, rawPos);
-      tRR += now() - t;
-      rawPos += k;
-      rawBytes += k;
-    }
-    if (offset < log.logEndOffset) {
-      const t = now();
-      const r = await log.read(offset, buf.length);
-      tLR += now() - t;
-      logBytes += r.bytes;
-      offset = r.nextOffset;
-      r.release();
-    }
+  const rawStep = async () => {
+    if (rawPos >= pos) return;
+    const t = now();
+    const k = await readAsync(fdA, rb, buf.length, rawPos);
+    tRR += now() - t;
+    rawPos += k;
+    rawBytes += k;
+  };
+  const logStep = async () => {
+    if (offset >= log.logEndOffset) return;
+    const t = now();
+    const r = await log.read(offset, buf.length);
+    tLR += now() - t;
+    logBytes += r.bytes;
+    offset = r.nextOffset;
+    r.release();
+  };
+  for (let c = 0; rawPos < pos || offset < log.logEndOffset; c++) {
+    const order = c % 2 === 0 ? [rawStep, logStep] : [logStep, rawStep];
+    for (const step of order) for (let i = 0; i < perPhase; i++) await step();
   }
   fs.closeSync(fdA);
   log.closeNow();
@@ -120,7 +149,10 @@ export async function runStorageBench(): Promise<void> {
   const roundsN = Number(process.env.STORAGE_BENCH_ROUNDS ?? 3);
   const recoveryMB = Number(process.env.STORAGE_BENCH_RECOVERY_MB ?? 1024);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runnel-storage-bench-'));
-  console.log(`storage bench: ${totalMB} MB per round, ${roundsN} rounds (median), temp dir ${dir}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `storage bench: ${totalMB} MB per round, ${roundsN} rounds (median), syncWriteThreshold ${process.env.STORAGE_BENCH_SYNC_THRESHOLD ?? 'default (65536)'}, ` +
+      `temp dir ${dir}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  );
   try {
     for (const size of [1024 * 1024, 16 * 1024]) {
       const buf = makeBatch(size);

@@ -275,6 +275,47 @@ describe('coordinator behaviour', () => {
       }
     }));
 
+  it('static membership: a restarted member with the same group.instance.id takes its partitions back without a rebalance', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-static', 4);
+      const script = path.join(__dirname, 'python', 'groups_ck_member.py');
+      const start = (instance: string): { child: ChildProcess; last: () => number[] | null } => {
+        const child = spawn(PYTHON, [script, JSON.stringify({ bootstrap: node.bootstrap, topic: 'grp-static', group: 'grp-static', instance_id: instance, session_timeout_ms: 10000 })], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, PYTHONUNBUFFERED: '1' },
+        });
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d.toString()));
+        const last = (): number[] | null => {
+          const lines = out.trim().split('\n').filter((l) => l.startsWith('{'));
+          return lines.length ? (JSON.parse(lines[lines.length - 1]).assigned as number[]) : null;
+        };
+        return { child, last };
+      };
+      const generation = async (): Promise<number> => {
+        const m = /runnel_broker_group_generation\{[^}]*group="grp-static"[^}]*\} (\d+)/.exec(await node.metrics());
+        return m ? Number(m[1]) : -1;
+      };
+      const a = start('static-a');
+      let b: ReturnType<typeof start> | null = null;
+      let a2: ReturnType<typeof start> | null = null;
+      try {
+        await eventually(async () => a.last()?.length === 4, 30_000);
+        b = start('static-b');
+        await eventually(async () => a.last()?.length === 2 && b!.last()?.length === 2, 30_000);
+        const before = await generation();
+        const aPartitions = a.last();
+        a.child.kill('SIGKILL');
+        a2 = start('static-a');
+        await eventually(async () => a2!.last() !== null, 30_000);
+        expect(a2.last()).toEqual(aPartitions);
+        expect(b.last()?.length).toBe(2);
+        expect(await generation()).toBe(before);
+      } finally {
+        for (const p of [a, b, a2]) p?.child.kill('SIGKILL');
+      }
+    }));
+
   it('__consumer_offsets holds Kafka-format records readable by external tools', () =>
     withLogs(node, async () => {
       const r = await python<any>('groups_offsets_topic.py', { bootstrap: node.bootstrap, group: 'grp-kp' });

@@ -409,6 +409,8 @@ describe('controller admin APIs over TCP', () => {
       const neg = Buffer.alloc(4);
       neg.writeInt32BE(-5, 0);
       expect(await raw(neg)).toBe('closed');
+      expect(await raw(Buffer.from([0, 0, 0, 0]))).toBe('closed');
+      expect(await raw(Buffer.from([0, 0, 0, 2, 0, 3]))).toBe('closed');
       const junk = Buffer.concat([Buffer.from([0, 0, 0, 12]), Buffer.from('abcdefghijkl')]);
       expect(await raw(junk)).toBe('closed');
       // Produce is not served on the controller listener.

@@ -84,6 +84,18 @@ describe('DeleteTopics', () => {
     expect(res!.responses[0].errorCode).toBe(Err.REQUEST_TIMED_OUT);
   });
 
+  it('delete.topic.enable=false: TOPIC_DELETION_DISABLED (v3+), INVALID_REQUEST before', async () => {
+    const cluster = new FakeCluster();
+    cluster.createTopic('keep', 1);
+    const calls: any[] = [];
+    const v3 = await deleteTopicsHandler.handle(cluster.context({ apiVersion: 3, props: { 'delete.topic.enable': false }, forward: controllerFor(cluster, calls) }), { topicNames: ['keep'], timeoutMs: 100 } as any);
+    expect(v3!.responses[0]).toMatchObject({ name: 'keep', errorCode: Err.TOPIC_DELETION_DISABLED });
+    const v1 = await deleteTopicsHandler.handle(cluster.context({ apiVersion: 1, props: { 'delete.topic.enable': false }, forward: controllerFor(cluster, calls) }), { topicNames: ['keep'], timeoutMs: 100 } as any);
+    expect(v1!.responses[0].errorCode).toBe(Err.INVALID_REQUEST);
+    expect(calls).toHaveLength(0);
+    expect(cluster.metadata.topic('keep')).toBeDefined();
+  });
+
   it('errorResponse covers every requested topic', () => {
     const cluster = new FakeCluster();
     const res = deleteTopicsHandler.errorResponse!(cluster.context({ apiVersion: 2 }), { topicNames: ['a', 'b'], timeoutMs: 1 } as any, 7);

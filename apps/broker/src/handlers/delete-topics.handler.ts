@@ -5,7 +5,8 @@ import { ApiKey } from '@runnel/protocol';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '@runnel/protocol';
 import type { ApiHandler, RequestContext } from '../api/handler';
 import { Err } from '../admin/constants';
-import { ZERO_UUID, arr, defaultMessage } from '../admin/common';
+import { ZERO_UUID, adminView, arr, defaultMessage } from '../admin/common';
+import { effectiveBrokerValue } from '../admin/catalog';
 import { forwardBudgetMs, forwardItems } from '../admin/forwarding';
 
 type Result = DeleteTopicsResponse.DeletableTopicResult;
@@ -95,11 +96,28 @@ export function planDeleteTopics(entries: Array<{ name: string | null; topicId: 
   return { slots, local, forward };
 }
 
+function deletionEnabled(ctx: RequestContext): boolean {
+  const view = adminView(ctx);
+  return (effectiveBrokerValue('delete.topic.enable', view.catalog, view.state) ?? 'true').toLowerCase() !== 'false';
+}
+
 export async function deleteTopics(ctx: RequestContext, req: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
   const started = Date.now();
   const { metadata } = ctx.services;
   const plan = planDeleteTopics(requestEntries(ctx.apiVersion, req), (id) => metadata.topicById(id)?.name);
   const results = new Map(plan.local);
+  if (!deletionEnabled(ctx)) {
+    // Kafka: TOPIC_DELETION_DISABLED from v3 on, INVALID_REQUEST before (the code did not exist yet).
+    for (const f of plan.forward) {
+      results.set(
+        f.key,
+        ctx.apiVersion >= 3
+          ? deleteResult(f.name, f.topicId, Err.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.')
+          : deleteResult(f.name, f.topicId, Err.INVALID_REQUEST, 'Topic deletion is disabled.'),
+      );
+    }
+    plan.forward.length = 0;
+  }
   if (plan.forward.length > 0) {
     const timeoutMs = typeof req.timeoutMs === 'number' ? req.timeoutMs : 30_000;
     // Remember which topic (by id) we asked to delete, so a same-named topic re-created meanwhile is not awaited.

@@ -312,34 +312,41 @@ export class GroupCoordinatorService {
     });
     const maxMessageBytes = cfgNumber(this.services.config, 'message.max.bytes', 1048588);
     if (batch.length > maxMessageBytes) throw new AppendError(GroupErr.RECORD_LIST_TOO_LARGE, `batch of ${batch.length} bytes`);
-    const res = await partition.appendAsLeader(batch);
+    // exclusive(): appends to a partition happen one at a time, in order, like Produce's.
+    const res = await partition.exclusive(() => partition.appendAsLeader(batch));
     await this.waitCommitted(partition, res.lastOffset + 1);
   }
 
-  /** Like acks=all: wait until the high watermark covers the append (immediate on a single replica). */
+  /**
+   * Like acks=all: wait until the high watermark covers the append (immediate on a single replica). Appends wake
+   * the check; a short poll covers high-watermark moves that emit no event (followers catching up).
+   */
   private waitCommitted(partition: Partition, offset: number): Promise<void> {
     if (partition.highWatermark >= offset) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (partition.highWatermark >= offset) {
-          done();
-          resolve();
-        } else if (!partition.isLeader()) {
-          done();
-          reject(new AppendError(GroupErr.NOT_LEADER_OR_FOLLOWER, 'lost leadership while waiting for replication'));
-        }
-      };
-      const timer = this.clock.schedule(this.commitTimeoutMs, () => {
-        done();
-        reject(new AppendError(GroupErr.REQUEST_TIMED_OUT, 'timed out waiting for replication of an offsets append'));
-      });
-      const done = (): void => {
+      let poll: { cancel(): void } | null = null;
+      const finish = (err?: Error): void => {
         timer.cancel();
+        poll?.cancel();
         partition.events.off('append', check);
-        partition.events.off('hwm', check);
+        if (err) reject(err);
+        else resolve();
       };
+      const check = (): void => {
+        if (partition.highWatermark >= offset) finish();
+        else if (!partition.isLeader()) finish(new AppendError(GroupErr.NOT_LEADER_OR_FOLLOWER, 'lost leadership while waiting for replication'));
+      };
+      const schedulePoll = (): void => {
+        poll = this.clock.schedule(25, () => {
+          check();
+          if (partition.highWatermark < offset && partition.isLeader()) schedulePoll();
+        });
+      };
+      const timer = this.clock.schedule(this.commitTimeoutMs, () =>
+        finish(new AppendError(GroupErr.REQUEST_TIMED_OUT, 'timed out waiting for replication of an offsets append')),
+      );
       partition.events.on('append', check);
-      partition.events.on('hwm', check);
+      schedulePoll();
     });
   }
 

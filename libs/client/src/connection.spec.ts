@@ -52,6 +52,9 @@ describe('KafkaConnection', () => {
     expect(conn.versionFor(ApiKey.CreateTopics, 0, 7)).toBe(5);
     expect(() => conn.versionFor(ApiKey.CreateTopics, 6, 7)).toThrow(KafkaConnectionError);
     expect(() => conn.versionFor(ApiKey.Produce, 0, 9)).toThrow(/does not support/);
+    const r = await conn.request(ApiKey.ApiVersions, {}, { min: 0, max: 2 });
+    expect(r.version).toBe(2);
+    expect(r.body.errorCode).toBe(0);
     await conn.close();
     expect(conn.closed).toBe(true);
     await p.close();

@@ -165,6 +165,16 @@ export class KafkaConnection {
     return v;
   }
 
+  /**
+   * Send at the highest version both sides support within [ourMin, ourMax] (negotiating first if
+   * needed). Resolves with the version used and the response body.
+   */
+  async request<T = any>(apiKey: number, body: any, range: { min: number; max: number }, options?: SendOptions): Promise<{ version: number; body: T }> {
+    if (!this.apiVersions) await this.negotiateVersions();
+    const version = this.versionFor(apiKey, range.min, range.max);
+    return { version, body: await this.send<T>(apiKey, version, body, options) };
+  }
+
   /** Closes the socket; pending requests fail with a 'closed' error. */
   close(): Promise<void> {
     if (this.closedError && this.socket.destroyed) return Promise.resolve();

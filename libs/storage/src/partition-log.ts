@@ -446,7 +446,8 @@ export class PartitionLog {
       fs.ftruncateSync(fd, res.validBytes);
       truncated = true;
     }
-    if (!isLast) {
+    // A truncated segment becomes the last one (later segments are deleted by the caller), so it stays open.
+    if (!isLast && !truncated) {
       // No fsync: the recovery point has not moved past this segment, so a crash now just rebuilds it again.
       seg.sealTimeIndex();
       seg.persistIndexes(false);
@@ -478,7 +479,9 @@ export class PartitionLog {
   /** Opens an existing segment's file and indexes for appending (after load or truncation). */
   private async openSegmentForWrite(seg: LogSegment, fromLoad: boolean): Promise<void> {
     if (seg.fd === null) seg.fd = fs.openSync(seg.logFile, 'r+');
-    if (!seg.index) await this.loadIndexes(seg, !fromLoad);
+    if (!seg.index) await this.loadIndexes(seg, true);
+    if (!seg.timeIndex) await this.loadTimeIndex(seg);
+    void fromLoad;
   }
 
   // ---------------------------------------------------------------- append

@@ -88,6 +88,8 @@ describe('crash recovery', () => {
       expect(log.numberOfSegments).toBe(1);
       expect((await readAll(log, 0)).map((r) => r.offset)).toEqual([0, 1, 2]);
       expect(log.latestEpoch).toBe(1);
+      expect((await log.append(batch([{ value: 'after' }]), { leaderEpoch: 2 })).firstOffset).toBe(3);
+      expect((await readAll(log, 0)).map((r) => r.offset)).toEqual([0, 1, 2, 3]);
       await log.close();
       rmrf(path.dirname(d));
     }

@@ -63,7 +63,7 @@ describe('kafkajs consumer groups', () => {
         await c.subscribe({ topic: 'grp-kj-load', fromBeginning: true });
         await c.run({ eachMessage: onMessage, autoCommitInterval: 300 });
         consumers.push(c);
-        await sleep(2_000);
+        await sleep(1_200);
       }
       const admin = kafka.admin();
       await admin.connect();
@@ -72,7 +72,7 @@ describe('kafkajs consumer groups', () => {
       expect(three.groups[0].members).toHaveLength(3);
       for (const c of consumers.splice(0, 2)) {
         await c.disconnect();
-        await sleep(2_000);
+        await sleep(1_200);
       }
       producing = false;
       await loop;

@@ -120,7 +120,7 @@ c1.close()
 # A restarted member starts at the committed offsets: nothing left to read.
 c3 = make("m3")
 extra = 0
-end = time.time() + 8
+end = time.time() + 4
 while time.time() < end:
     extra += poll(c3, "m3")
 c3.close()

@@ -67,6 +67,7 @@ export class LogManager {
   private started = false;
   private lsoDirty = false;
   private lsoTimer: NodeJS.Timeout | null = null;
+  private checkpointChain: Promise<void> = Promise.resolve();
 
   constructor(opts: LogManagerOptions) {
     if (!opts.logDirs || opts.logDirs.length === 0) throw new Error('LogManager needs at least one log dir');
@@ -304,8 +305,15 @@ export class LogManager {
     this.lsoTimer.unref();
   }
 
-  /** Writes recovery-point, log-start-offset and cleaner-offset checkpoints of every log dir. */
-  async checkpoint(): Promise<void> {
+  /** Writes recovery-point, log-start-offset and cleaner-offset checkpoints of every log dir (one at a time). */
+  checkpoint(): Promise<void> {
+    const run = () => this.writeCheckpoints();
+    const p = this.checkpointChain.then(run, run);
+    this.checkpointChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async writeCheckpoints(): Promise<void> {
     this.lsoDirty = false;
     for (const d of this.logDirs) {
       const rp: TopicPartitionOffset[] = [];

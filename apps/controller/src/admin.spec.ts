@@ -383,6 +383,15 @@ describe('controller admin APIs over TCP', () => {
       expect(oor.responses[0].partitions[0].errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
       const other = await fetch(0, { topic: 'rr' });
       expect(other.responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const wrongCluster = await conn.send(ApiKey.Fetch, 12, {
+        clusterId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1000,
+        topics: [{ topic: '__cluster_metadata', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1000 }] }],
+      });
+      expect(wrongCluster.errorCode).toBe(ErrorCode.INCONSISTENT_CLUSTER_ID);
       const v13 = await fetch(0, { version: 13 });
       expect(v13.responses[0].partitions[0].errorCode).toBe(0);
     });

@@ -158,6 +158,19 @@ describe('MetadataImage', () => {
     expect(img.offset).toBe(1);
   });
 
+  it('reset forgets everything applied', () => {
+    const img = new MetadataImage();
+    img.clusterId = 'c';
+    register(img, 1, 0);
+    createTopic(img, 't', 1, 1, 1);
+    img.reset();
+    expect(img.offset).toBe(-1);
+    expect(img.topics.size + img.topicsById.size + img.brokers.size).toBe(0);
+    expect(img.clusterId).toBe('c');
+    createTopic(img, 't', 1, 1, 0);
+    expect(img.topic('t')).toBeDefined();
+  });
+
   it('waitFor resolves on change or times out', async () => {
     const img = new MetadataImage();
     const p = img.waitFor((i) => i.topics.has('x'), 1000);

@@ -125,6 +125,22 @@ export class MetadataImage {
     return this.waitFor((img) => img.offset >= offset, timeoutMs);
   }
 
+  /**
+   * Forget everything applied (offset back to -1) so the log can be replayed from the start, e.g.
+   * after the controller reports a diverging epoch. Keeps clusterId, listeners and waiters.
+   */
+  reset(): void {
+    this.offset = -1;
+    this.epoch = -1;
+    this.topics.clear();
+    this.topicsById.clear();
+    this.brokers.clear();
+    this.topicConfigs.clear();
+    this.brokerConfigs.clear();
+    this.features.clear();
+    this.nextProducerId = -1;
+  }
+
   topic(name: string): TopicImage | undefined {
     return this.topics.get(name);
   }

@@ -24,6 +24,10 @@ export function fetchHandler(s: ControllerServices): ControllerApiHandler {
       const maxWait = Math.min(Math.max(0, req.maxWaitMs ?? 0), MAX_WAIT_CAP_MS);
       const maxBytes = Math.max(1, Math.min(req.maxBytes ?? 0x7fffffff, 64 * 1024 * 1024));
       const deadline = Date.now() + maxWait;
+      // A fetcher formatted for another cluster must not replay our metadata (KRaft checks this too).
+      if (typeof req.clusterId === 'string' && req.clusterId !== '' && req.clusterId !== s.clusterId) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, sessionId: 0, responses: [] };
+      }
 
       const isMetadata = (t: any, p: any) =>
         (v >= 13 ? t.topicId === METADATA_TOPIC_ID : t.topic === METADATA_TOPIC) && p.partition === METADATA_PARTITION;

@@ -269,6 +269,9 @@ describe('GroupCoordinator: join and sync', () => {
     expect(noCommon.errorCode).toBe(GroupErr.INCONSISTENT_GROUP_PROTOCOL);
     const empty = await c.joinGroup(joinParams({ groupId: 'other', protocols: [] }));
     expect(empty.errorCode).toBe(GroupErr.INCONSISTENT_GROUP_PROTOCOL);
+    await flush();
+    // The failed first join leaves no empty group behind.
+    expect(c.describeGroup('other').groupState).toBe('Dead');
   });
 
   it('selects the protocol most members prefer among those all support', async () => {

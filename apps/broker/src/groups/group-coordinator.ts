@@ -363,10 +363,12 @@ export class GroupCoordinator {
     }
     const isUnknownMember = req.memberId === '';
     let group = this.groups.get(req.groupId);
+    let created = false;
     if (!group) {
       // A known member id for a group we don't have means the group expired or moved.
       if (!isUnknownMember) return joinError(req.memberId, GroupErr.UNKNOWN_MEMBER_ID);
       group = this.getOrCreateGroup(req.groupId);
+      created = true;
     }
     if (!this.acceptJoiningMember(group, req.memberId)) {
       const existing = group.get(req.memberId);
@@ -379,7 +381,26 @@ export class GroupCoordinator {
     };
     const result = isUnknownMember ? this.doNewMemberJoin(group, normalized) : this.doCurrentMemberJoin(group, normalized);
     if (group.is('PreparingRebalance')) this.tryCompleteJoin(group);
+    if (created) {
+      // A group created by a join that failed right away (e.g. no protocols) should not linger as "Empty".
+      const g = group;
+      void result.then((r) => {
+        if (r.errorCode !== GroupErr.NONE && this.isDisposable(g)) this.groups.delete(g.groupId);
+      });
+    }
     return result;
+  }
+
+  /** A never-used group: no members, no pending ids, no offsets, no generation yet. */
+  private isDisposable(group: GroupMetadata): boolean {
+    return (
+      this.groups.get(group.groupId) === group &&
+      group.is('Empty') &&
+      group.size === 0 &&
+      group.pendingMembers.size === 0 &&
+      !group.hasOffsets() &&
+      group.generationId === 0
+    );
   }
 
   private acceptJoiningMember(group: GroupMetadata, memberId: string): boolean {

@@ -105,10 +105,17 @@ export class KafkaListener {
           socket.cork();
           for (const c of s.chunks) socket.write(c);
           socket.uncork();
+          if (socket.writableNeedDrain) socket.pause();
         }
       }
-      if (slots.length < maxInFlight && socket.isPaused() && !closed) socket.resume();
+      maybeResume();
     };
+
+    // Stop reading while responses pile up unsent (a client that does not read) or too many are in flight.
+    const maybeResume = () => {
+      if (!closed && socket.isPaused() && slots.length < maxInFlight && !socket.writableNeedDrain) socket.resume();
+    };
+    socket.on('drain', maybeResume);
 
     const kill = (why: string) => {
       if (closed) return;
@@ -141,7 +148,7 @@ export class KafkaListener {
           },
         );
       }
-      if (slots.length >= maxInFlight) socket.pause();
+      if (slots.length >= maxInFlight || socket.writableNeedDrain) socket.pause();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {

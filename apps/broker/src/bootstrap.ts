@@ -4,7 +4,9 @@
 import { ApiKey } from '@runnel/protocol';
 import type { KafkaConfig } from '@runnel/config';
 import { MetadataImage } from '@runnel/metadata';
-import { MetricsServer, createMetricsRegistry } from '@runnel/metrics';
+import { NestFactory } from '@nestjs/core';
+import { MetricsHttpService, createMetricsRegistry } from '@runnel/metrics';
+import { BrokerModule } from './broker.module';
 import * as storage from '@runnel/storage';
 import { Dispatcher } from './api/dispatcher';
 import { ApiRegistry } from './api/registry';
@@ -105,13 +107,8 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   });
 
   let ready = false;
-  const metricsServer = new MetricsServer({
-    registry,
-    port: config.getInt('metrics.port'),
-    host: config.getString('metrics.host'),
-    portKey: 'metrics.port',
-    readiness: () => ({ ready, details: { metadataOffset: metadata.offset, brokerEpoch: brokerEpoch() } }),
-  });
+  const readiness = () => ({ ready, details: { metadataOffset: metadata.offset, brokerEpoch: brokerEpoch() } });
+  let app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>> | null = null;
 
   const loader = new MetadataLoader({ image, controller, nodeId, log: log.child('metadata') });
   const cleanup: Array<() => Promise<void> | void> = [];
@@ -125,8 +122,14 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
       const b = bound.find((x) => x.name === l.name);
       advertised.push({ name: l.name, host: l.host, port: l.port === 0 && b ? b.boundPort : l.port, securityProtocol: l.securityProtocol });
     }
-    await metricsServer.listen();
-    cleanup.push(() => metricsServer.close());
+    // The Nest app serves /metrics and /health (503 on /health/ready until the broker serves clients).
+    app = await NestFactory.createApplicationContext(BrokerModule.forRoot({ config, registry, readiness }), {
+      logger: ['warn', 'error'],
+      abortOnError: false,
+    });
+    const nest = app;
+    cleanup.push(() => nest.close());
+    const metricsServer = app.get(MetricsHttpService).server;
 
     const clusterId = await fetchClusterId(controller);
     if (clusterId) image.clusterId = clusterId;
@@ -176,7 +179,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   return {
     nodeId,
     listeners: advertised,
-    metricsPort: metricsServer.port,
+    metricsPort: app?.get(MetricsHttpService).port ?? null,
     close(): Promise<void> {
       if (!closing) {
         closing = (async () => {
@@ -191,7 +194,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
           replicas.stop();
           controller.close();
           await closeLogManager(logManager);
-          await metricsServer.close();
+          await app?.close();
           log.info('stopped');
         })();
       }

@@ -6,7 +6,11 @@ import { startBroker } from './bootstrap';
 async function main(): Promise<void> {
   let config: KafkaConfig;
   try {
-    config = KafkaConfig.load({ argv: process.argv.slice(2), env: process.env });
+    const load = (props?: Record<string, unknown>, validate = true): KafkaConfig =>
+      KafkaConfig.load({ argv: process.argv.slice(2), env: process.env, props, validate });
+    // The standalone broker defaults to the broker role only (npm start runs both roles in one process).
+    const rolesSet = load(undefined, false).entry('process.roles')?.source !== 'default';
+    config = rolesSet ? load() : load({ 'process.roles': 'broker' });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Invalid configuration: ${err.message}\n`);

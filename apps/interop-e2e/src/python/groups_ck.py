@@ -55,7 +55,7 @@ def make(name):
 
 
 def poll(c, name):
-    m = c.poll(0.1)
+    m = c.poll(0.02)
     if m is None:
         return 0
     if m.error():

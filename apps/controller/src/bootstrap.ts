@@ -17,7 +17,7 @@ export interface RunningController {
 }
 
 export interface StartControllerOptions {
-  /** Nest log levels (default log, warn, error). */
+  /** Levels of Nest's own framework messages (default warn, error); the controller's lines follow RUNNEL_LOG_LEVEL. */
   logLevels?: LogLevel[];
 }
 
@@ -27,7 +27,7 @@ export async function startController(config: KafkaConfig, options: StartControl
   let runtime: ControllerRuntime | null = null;
   const app = await NestFactory.createApplicationContext(
     ControllerModule.forRoot({ config, registry, readiness: () => runtime?.ready ?? false }),
-    { logger: options.logLevels ?? ['log', 'warn', 'error'], abortOnError: false },
+    { logger: options.logLevels ?? ['warn', 'error'], abortOnError: false },
   );
   const rt = app.get(ControllerRuntime);
   runtime = rt;

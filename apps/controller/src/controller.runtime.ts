@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import * as path from 'node:path';
 import type { Registry } from 'prom-client';
 import { KafkaConfig } from '@runnel/config';
@@ -13,6 +13,7 @@ import { KafkaListener } from './network/kafka-listener';
 import { QuorumStateStore } from './raft/quorum-state';
 import { RaftClient } from './raft/raft-client';
 import { ensureClusterId } from './storage/meta-properties';
+import { createLogger } from './util/logger';
 
 export const CONTROLLER_CONFIG = 'RUNNEL_CONTROLLER_CONFIG';
 
@@ -24,7 +25,7 @@ export const CONTROLLER_CONFIG = 'RUNNEL_CONTROLLER_CONFIG';
  */
 @Injectable()
 export class ControllerRuntime implements BeforeApplicationShutdown {
-  private readonly logger = new Logger('Controller');
+  private readonly logger = createLogger('main');
   readonly metrics: ControllerMetrics;
   log: PartitionLog | null = null;
   raft: RaftClient | null = null;
@@ -76,7 +77,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
         retentionBytes: -1,
         cleanupPolicy: 'delete',
       },
-      logger: { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m) } as any,
+      logger: { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m) },
     });
 
     this.raft = new RaftClient({

@@ -1,8 +1,8 @@
-import { Logger } from '@nestjs/common';
 import { ErrorCode } from '@runnel/protocol';
 import type { MetadataRecord } from '@runnel/metadata';
 import { ControllerError, QuorumController } from './quorum-controller';
 import { recordsForBrokerRemoval, recordsForBrokerReturn } from './partition-changes';
+import { createLogger } from '../util/logger';
 
 export interface RegistrationRequest {
   brokerId: number;
@@ -39,7 +39,7 @@ export class BrokerLifecycle {
   /** Brokers this controller has heard from since it started (not just seen in the replayed log). */
   private readonly heardFrom = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
-  private readonly logger = new Logger('BrokerLifecycle');
+  private readonly logger = createLogger('brokers');
   private fencing = new Set<number>();
 
   constructor(

@@ -1,6 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { MetadataImage, MetadataRecord, replayMetadataBatches } from '@runnel/metadata';
 import { NotLeaderError, RaftClient } from '../raft/raft-client';
+import { createLogger } from '../util/logger';
 
 /** metadata.version feature level we write on a fresh log (Kafka 3.9-IV0). */
 export const METADATA_VERSION_LEVEL = 21;
@@ -33,7 +33,7 @@ export class QuorumController {
   private writeChain: Promise<unknown> = Promise.resolve();
   private replaying: Promise<void> | null = null;
   private replayAgain = false;
-  private readonly logger = new Logger('QuorumController');
+  private readonly logger = createLogger('quorum');
   private started = false;
   private closed = false;
 

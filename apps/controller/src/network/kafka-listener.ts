@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import * as net from 'node:net';
 import {
   ApiKey,
@@ -12,6 +11,7 @@ import {
   encodeResponse,
 } from '@runnel/protocol';
 import { ControllerApiHandler, ControllerRequestContext } from './handler';
+import { createLogger } from '../util/logger';
 
 export interface ListenerOptions {
   host: string;
@@ -44,7 +44,7 @@ export class KafkaListener {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   private readonly handlers = new Map<number, ControllerApiHandler>();
-  private readonly logger = new Logger('ControllerListener');
+  private readonly logger = createLogger('net');
   private nextConnectionId = 1;
   boundPort = 0;
 
@@ -89,7 +89,7 @@ export class KafkaListener {
     socket.setNoDelay(true);
     if (this.opts.idleTimeoutMs > 0) {
       socket.setTimeout(this.opts.idleTimeoutMs, () => {
-        this.logger.debug?.(`closing idle connection ${id} from ${remote}`);
+        this.logger.debug(`closing idle connection ${id} from ${remote}`);
         socket.destroy();
       });
     }

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +7,7 @@ import { RecordBatchView, decodeControlRecordKey, decodeMessage, decodeRecordBat
 import { QuorumStateStore } from './quorum-state';
 import { NotLeaderError, RaftClient } from './raft-client';
 
-Logger.overrideLogger(['error']);
+process.env.RUNNEL_LOG_LEVEL ??= 'error';
 
 async function openLog(dir: string): Promise<PartitionLog> {
   return PartitionLog.open({ dir: path.join(dir, '__cluster_metadata-0'), topic: '__cluster_metadata', partition: 0 });

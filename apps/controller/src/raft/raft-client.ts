@@ -1,8 +1,8 @@
-import { Logger } from '@nestjs/common';
 import { encodeMessage, encodeMetadataRecord, encodeRecordBatch } from '@runnel/protocol';
 import type { MetadataRecord } from '@runnel/metadata';
 import { QuorumStateData, QuorumStateStore, emptyQuorumState } from './quorum-state';
 import { RaftLog, RaftReadResult } from './raft-log';
+import { ControllerLogger, createLogger } from '../util/logger';
 
 export type RaftRole = 'unattached' | 'candidate' | 'leader' | 'follower' | 'resigned';
 
@@ -23,7 +23,7 @@ export interface RaftOptions {
   stateStore: QuorumStateStore;
   clusterId?: string;
   now?: () => number;
-  logger?: Logger;
+  logger?: ControllerLogger;
 }
 
 /** Thrown by append() when this node is not (or no longer) the leader. */
@@ -78,12 +78,12 @@ export class RaftClient {
   private hwWaiters: HwWaiter[] = [];
   private appendChain: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
-  private readonly logger: Logger;
+  private readonly logger: ControllerLogger;
   private closed = false;
 
   constructor(private readonly opts: RaftOptions) {
     this.now = opts.now ?? Date.now;
-    this.logger = opts.logger ?? new Logger('Raft');
+    this.logger = opts.logger ?? createLogger('raft');
     if (!opts.voters.includes(opts.nodeId)) {
       throw new Error(`node ${opts.nodeId} is not in controller.quorum.voters (${opts.voters.join(',')})`);
     }

@@ -6,6 +6,9 @@ import { KafkaConfig } from '@runnel/config';
 import { ApiKey } from '@runnel/protocol';
 import { RunningController, startController } from '../bootstrap';
 
+// Quiet tests unless asked otherwise (RUNNEL_LOG_LEVEL=info npx jest ...).
+process.env.RUNNEL_LOG_LEVEL ??= 'error';
+
 export function tempDir(prefix = 'runnel-ctl-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -80,19 +80,22 @@ export class MetadataCache {
         done = true;
         clearInterval(poll);
         clearTimeout(timer);
+        off();
         resolve(ok);
       };
       const poll = setInterval(() => {
         if (predicate(this)) finish(true);
       }, 10);
       const timer = setTimeout(() => finish(predicate(this)), timeoutMs);
-      void this.image.waitFor(() => predicate(this), timeoutMs).then((ok) => ok && finish(true));
+      const off = this.image.onChange(() => {
+        if (predicate(this)) finish(true);
+      });
     });
   }
 
   /** Resolves true once the image has applied metadata up to `offset` (inclusive). */
   waitForOffset(offset: number, timeoutMs: number): Promise<boolean> {
-    return this.image.waitForOffset(offset, timeoutMs);
+    return this.waitUntil((c) => c.offset >= offset, timeoutMs);
   }
 }
 

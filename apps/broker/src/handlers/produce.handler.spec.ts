@@ -84,6 +84,7 @@ describe('Produce handler', () => {
 
   it('sends no response for acks=0 and refuses other acks values', async () => {
     expect(await produce(b, request('t', 0, batch(['a']), 0))).toBeNull();
+    await expect(produce(b, request('nope', 0, batch(['a']), 0))).rejects.toThrow(/acks=0 produce failed \(nope-0: UNKNOWN_TOPIC_OR_PARTITION\)/);
     expect(b.logs.getLog('t', 0)!.logEndOffset).toBe(1);
     expect((await produce(b, request('t', 0, batch(['a']), 2)))!.errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
   });

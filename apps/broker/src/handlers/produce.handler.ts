@@ -6,7 +6,7 @@
 // is answered with its original offset, a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch
 // INVALID_PRODUCER_EPOCH. The log patches base offsets/leader epochs in place; LogAppendTime topics get the
 // batch timestamp stamped and the batch CRC recomputed (header fields only, records untouched).
-// acks=0 gets no response at all.
+// acks=0 gets no response at all; if a partition failed, the connection is closed instead (as Kafka does).
 // Version notes: v0-2 (magic 0/1 message sets) are advertised for librdkafka's feature probing but only v2 record
 // batches are stored: old formats get UNSUPPORTED_FOR_MESSAGE_FORMAT. Transactions are not supported.
 import { ApiKey, ErrorCode, KafkaProtocolError, RecordBatchView, errorInfo, splitRecordBatches, validateRecordBatch } from '@runnel/protocol';
@@ -74,7 +74,12 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     }
 
     if (pending.length > 0) await Promise.all(pending);
-    if (acks === 0) return null;
+    if (acks === 0) {
+      // No response to carry the error: like Kafka, close the connection so the client notices and refreshes.
+      const failed = responses.flatMap((t) => t.partitionResponses.filter((r) => r.errorCode !== 0).map((r) => `${t.name}-${r.index}: ${errorInfo(r.errorCode).name}`));
+      if (failed.length > 0) throw new KafkaProtocolError(ErrorCode.NONE, `acks=0 produce failed (${failed.join(', ')}); closing the connection`);
+      return null;
+    }
     return { responses, throttleTimeMs: 0 };
   },
 };

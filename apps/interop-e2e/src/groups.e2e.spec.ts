@@ -114,6 +114,52 @@ describe('kafkajs consumer groups', () => {
       await c2.disconnect();
       await producer.disconnect();
     }));
+  it('eachBatch, pause/resume, seek, and the admin calls kafkajs makes for groups', () =>
+    withLogs(node, async () => {
+      await createTopic('grp-kj-admin', 1);
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'grp-kj-admin', messages: Array.from({ length: 10 }, (_, i) => ({ value: `a${i}` })) });
+      const got: string[] = [];
+      const c = kafka.consumer(consumerOpts('grp-kj-admin'));
+      await c.connect();
+      await c.subscribe({ topic: 'grp-kj-admin', fromBeginning: true });
+      await c.run({
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          for (const m of batch.messages) {
+            got.push(m.value!.toString());
+            resolveOffset(m.offset);
+          }
+          await heartbeat();
+        },
+      });
+      await eventually(async () => got.length === 10, 20_000);
+      c.pause([{ topic: 'grp-kj-admin' }]);
+      await producer.send({ topic: 'grp-kj-admin', messages: [{ value: 'while-paused' }] });
+      await sleep(1_000);
+      expect(got).toHaveLength(10);
+      c.resume([{ topic: 'grp-kj-admin' }]);
+      await eventually(async () => got.length === 11, 10_000);
+      c.seek({ topic: 'grp-kj-admin', partition: 0, offset: '5' });
+      await eventually(async () => got.length === 17, 10_000);
+      expect(got.slice(11)).toEqual(['a5', 'a6', 'a7', 'a8', 'a9', 'while-paused']);
+      const admin = kafka.admin();
+      await admin.connect();
+      const d = await admin.describeGroups(['grp-kj-admin']);
+      expect(d.groups[0]).toMatchObject({ state: 'Stable', protocolType: 'consumer', protocol: 'RoundRobinAssigner' });
+      expect(d.groups[0].members[0].clientId).toBe('runnel-e2e-groups');
+      await c.disconnect();
+      await eventually(async () => Number((await admin.fetchOffsets({ groupId: 'grp-kj-admin', topics: ['grp-kj-admin'] }))[0].partitions[0].offset) === 11);
+      expect((await admin.describeGroups(['grp-kj-admin'])).groups[0].state).toBe('Empty');
+      // Offsets can be reset while the group is empty, then the group deleted.
+      await admin.setOffsets({ groupId: 'grp-kj-admin', topic: 'grp-kj-admin', partitions: [{ partition: 0, offset: '3' }] });
+      expect((await admin.fetchOffsets({ groupId: 'grp-kj-admin', topics: ['grp-kj-admin'] }))[0].partitions[0].offset).toBe('3');
+      await admin.deleteGroups(['grp-kj-admin']);
+      expect((await admin.fetchOffsets({ groupId: 'grp-kj-admin', topics: ['grp-kj-admin'] }))[0].partitions[0].offset).toBe('-1');
+      expect((await admin.listGroups()).groups.map((g) => g.groupId)).not.toContain('grp-kj-admin');
+      await admin.disconnect();
+      await producer.disconnect();
+    }));
 });
 
 describe('librdkafka consumer groups', () => {

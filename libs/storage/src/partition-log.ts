@@ -125,7 +125,7 @@ interface PendingAppend {
   seg: LogSegment;
   position: number;
   buf: Buffer;
-  views: RecordBatchView[];
+  meta: number[];
   result: AppendResult;
   resolve(r: AppendResult): void;
   reject(e: unknown): void;
@@ -513,26 +513,37 @@ export class PartitionLog {
       let firstOffset = -1;
       let maxTs = -1;
       let count = 0;
+      // Per batch: [position in buffer, base offset, last offset, max timestamp, size, epoch], read once here so
+      // completing the write touches no batch headers again.
+      const meta: number[] = [];
       for (const v of views) {
+        let base: number;
+        let batchEpoch: number;
         if (assign) {
-          v.setBaseOffset(next);
+          base = next;
+          v.setBaseOffset(base);
           if (epoch >= 0) v.setPartitionLeaderEpoch(epoch);
           if (appendTime >= 0) v.setMaxTimestamp(1, appendTime);
-        } else if (v.baseOffset < next) {
-          throw new InvalidOffsetError(`batch base offset ${v.baseOffset} is below the log end offset ${next}`);
+          batchEpoch = epoch >= 0 ? epoch : v.partitionLeaderEpoch;
+        } else {
+          base = v.baseOffset;
+          if (base < next) throw new InvalidOffsetError(`batch base offset ${base} is below the log end offset ${next}`);
+          batchEpoch = v.partitionLeaderEpoch;
         }
-        if (firstOffset < 0) firstOffset = v.baseOffset;
+        if (firstOffset < 0) firstOffset = base;
         const ts = v.maxTimestamp;
         if (ts > maxTs) maxTs = ts;
         count += v.recordCount;
-        next = v.lastOffset + 1;
+        const last = base + v.lastOffsetDelta;
+        meta.push(v.offset, base, last, ts, v.totalSize, batchEpoch);
+        next = last + 1;
       }
       const lastOffset = next - 1;
       let seg = this.activeSegment;
       if (this.shouldRoll(seg, size, lastOffset, maxTs)) seg = this.roll(firstOffset);
       const position = seg.reserved;
       seg.reserved += size;
-      if (position === 0 && seg.firstBatchTimestamp < 0) seg.firstBatchTimestamp = views[0].maxTimestamp;
+      if (position === 0 && seg.firstBatchTimestamp < 0) seg.firstBatchTimestamp = meta[3];
       this.nextOffsetToAssign = next;
       const result: AppendResult = { firstOffset, lastOffset, logAppendTime: appendTime, maxTimestamp: maxTs, recordCount: count };
       // Fast path: nothing queued, small, no fsync due: write now, on this tick.
@@ -543,12 +554,12 @@ export class PartitionLog {
           this.fail(e);
           throw new KafkaStorageError(`write to ${seg.logFile} failed: ${(e as Error).message}`, e);
         }
-        this.completeWrite(seg, position, records, views, lastOffset, count);
+        this.completeWrite(seg, position, records, meta, lastOffset, count);
         return Promise.resolve(result);
       }
       seg.refs++;
       return new Promise<AppendResult>((resolve, reject) => {
-        this.queue.push({ seg, position, buf: records, views, result, resolve, reject });
+        this.queue.push({ seg, position, buf: records, meta, result, resolve, reject });
         if (!this.writing) void this.drain();
       });
     } catch (e) {
@@ -591,13 +602,12 @@ export class PartitionLog {
     if (!seg.deleted) this.cache.touch(seg);
   }
 
-  private completeWrite(seg: LogSegment, position: number, buf: Buffer, views: RecordBatchView[], lastOffset: number, count: number): void {
+  private completeWrite(seg: LogSegment, position: number, buf: Buffer, meta: number[], lastOffset: number, count: number): void {
     const interval = this.cfg.indexIntervalBytes;
-    for (const v of views) {
-      const pos = position + v.offset;
-      seg.onBatchAppended(pos, v.lastOffset, v.maxTimestamp, v.totalSize, interval);
-      const e = v.partitionLeaderEpoch;
-      if (e > this.epochs.latestEpoch) this.epochs.assign(e, v.baseOffset);
+    for (let i = 0; i < meta.length; i += 6) {
+      seg.onBatchAppended(position + meta[i], meta[i + 2], meta[i + 3], meta[i + 4], interval);
+      const e = meta[i + 5];
+      if (e > this.epochs.latestEpoch) this.epochs.assign(e, meta[i + 1]);
     }
     seg.size = position + buf.length;
     seg.dirty = true;
@@ -644,7 +654,7 @@ export class PartitionLog {
           break;
         }
         for (const g of group) {
-          this.completeWrite(g.seg, g.position, g.buf, g.views, g.result.lastOffset, g.result.recordCount);
+          this.completeWrite(g.seg, g.position, g.buf, g.meta, g.result.lastOffset, g.result.recordCount);
           g.seg.refs--;
           if (!g.seg.active && g.seg.reserved === g.seg.size && g.seg === group[group.length - 1].seg) this.sealSegment(g.seg);
         }

@@ -112,6 +112,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
 
   const loader = new MetadataLoader({ image, controller, nodeId, log: log.child('metadata') });
   const cleanup: Array<() => Promise<void> | void> = [];
+  let stopExpiry = (): void => undefined;
   try {
     // Like Kafka, open the client port only once the broker can serve (clients get "connection refused" and
     // retry, instead of a silent socket). With port 0 we must bind first to learn the port we register.
@@ -157,6 +158,11 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     cleanup.push(() => stopGroupCoordinator(services));
 
     lifecycle.startHeartbeats();
+    const expiration = config.has('producer.id.expiration.ms') ? config.getLong('producer.id.expiration.ms') : 86_400_000;
+    const expiry = setInterval(() => producers.expire(expiration), Math.min(600_000, Math.max(1000, expiration / 10)));
+    expiry.unref();
+    cleanup.push(() => clearInterval(expiry));
+    stopExpiry = () => clearInterval(expiry);
     const unfenced = await metadata.waitUntil((m) => m.broker(nodeId)?.fenced === false, READY_WAIT_MS);
     if (!unfenced) log.warn(`still fenced after ${READY_WAIT_MS} ms; serving clients anyway`);
     if (!bindEarly) await server.bind();
@@ -190,6 +196,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
           await server.close();
           fetchWaiter.close();
           await loader.stop();
+          stopExpiry();
           stopGroupCoordinator(services);
           replicas.stop();
           controller.close();

@@ -71,4 +71,13 @@ describe('PartitionProducerState (idempotence window)', () => {
     expect(s.producers.has(1)).toBe(false);
     expect(s.producers.has(2)).toBe(true);
   });
+
+  it('expires producers idle for longer than producer.id.expiration.ms', () => {
+    const s = new PartitionProducerState();
+    s.record(h(1, 0, 0), 0, 0);
+    s.record(h(2, 0, 0), 1, 0);
+    s.producers.get(1)!.lastSeenMs = Date.now() - 10_000;
+    expect(s.expire(Date.now() - 5_000)).toBe(1);
+    expect([...s.producers.keys()]).toEqual([2]);
+  });
 });

@@ -18,6 +18,8 @@ export interface BatchMetadata {
 
 export interface ProducerEntry {
   epoch: number;
+  /** Broker time of the last batch recorded (for producer.id.expiration.ms). */
+  lastSeenMs: number;
   /** Oldest first, at most BATCH_WINDOW. */
   batches: BatchMetadata[];
 }
@@ -96,11 +98,12 @@ export class PartitionProducerState {
   record(h: BatchHeader, firstOffset: number, timestamp: number): void {
     let entry = this.producers.get(h.producerId);
     if (!entry || h.producerEpoch > entry.epoch) {
-      entry = { epoch: h.producerEpoch, batches: [] };
+      entry = { epoch: h.producerEpoch, batches: [], lastSeenMs: Date.now() };
       this.producers.set(h.producerId, entry);
     } else if (h.producerEpoch < entry.epoch) {
       return; // an older epoch in the log (fenced writer): keeps nothing
     }
+    entry.lastSeenMs = Date.now();
     entry.batches.push({
       firstSeq: h.baseSequence,
       lastSeq: nextSequence(h.baseSequence, h.lastOffsetDelta),
@@ -109,6 +112,18 @@ export class PartitionProducerState {
       timestamp,
     });
     if (entry.batches.length > BATCH_WINDOW) entry.batches.shift();
+  }
+
+  /** Drop producers not seen since `olderThanMs` (broker time); returns how many were dropped. */
+  expire(olderThanMs: number): number {
+    let n = 0;
+    for (const [pid, e] of this.producers) {
+      if (e.lastSeenMs < olderThanMs) {
+        this.producers.delete(pid);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Forget batches below a new log start offset (DeleteRecords / retention); producers with none left go. */
@@ -135,6 +150,13 @@ export class ProducerStateManager {
 
   drop(key: string): void {
     this.byPartition.delete(key);
+  }
+
+  /** Forget producers idle for longer than producer.id.expiration.ms (Kafka's default: one day). */
+  expire(expirationMs: number, now = Date.now()): number {
+    let n = 0;
+    for (const s of this.byPartition.values()) n += s.expire(now - expirationMs);
+    return n;
   }
 
   /** Number of producers tracked across partitions (metrics). */

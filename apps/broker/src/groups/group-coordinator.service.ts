@@ -132,10 +132,13 @@ export class GroupCoordinatorService {
 
   /** Partition of __consumer_offsets (or __transaction_state) a coordinator key maps to. */
   partitionFor(key: string, keyType: number): number {
+    const existing = this.services.metadata.topic(keyType === 1 ? TRANSACTION_STATE_TOPIC : OFFSETS_TOPIC)?.partitions.length ?? 0;
     const n =
-      keyType === 1
-        ? cfgNumber(this.services.config, 'transaction.state.log.num.partitions', 50)
-        : this.coordinator.config.offsetsTopicNumPartitions;
+      existing > 0
+        ? existing
+        : keyType === 1
+          ? cfgNumber(this.services.config, 'transaction.state.log.num.partitions', 50)
+          : this.coordinator.config.offsetsTopicNumPartitions;
     return partitionForKey(key, n);
   }
 
@@ -236,6 +239,12 @@ export class GroupCoordinatorService {
   reconcile(): void {
     const nodeId = this.services.nodeId;
     const topic = this.services.metadata.topic(OFFSETS_TOPIC);
+    const actual = topic?.partitions.length ?? 0;
+    if (actual > 0 && actual !== this.coordinator.config.offsetsTopicNumPartitions && topic!.partitions.every((p) => p !== undefined)) {
+      this.log.warn(`${OFFSETS_TOPIC} has ${actual} partitions, not offsets.topic.num.partitions=${this.coordinator.config.offsetsTopicNumPartitions}; using ${actual}`);
+      this.loadedEpochs.clear();
+      this.coordinator.adoptOffsetsTopicPartitions(actual);
+    }
     const owned = new Set(this.coordinator.ownedPartitions());
     const n = this.coordinator.config.offsetsTopicNumPartitions;
     for (let p = 0; p < n; p++) {

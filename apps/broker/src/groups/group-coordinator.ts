@@ -264,6 +264,16 @@ export class GroupCoordinator {
     return partitionForKey(groupId, this.config.offsetsTopicNumPartitions);
   }
 
+  /**
+   * The offsets topic exists with another partition count than configured: like Kafka, place groups by the
+   * topic's real count (a changed offsets.topic.num.partitions must not move existing groups). Unloads everything.
+   */
+  adoptOffsetsTopicPartitions(n: number): void {
+    if (n <= 0 || n === this.config.offsetsTopicNumPartitions) return;
+    for (const p of [...this.partitions.keys()]) this.unloadPartition(p);
+    this.config.offsetsTopicNumPartitions = n;
+  }
+
   /** The partitions this coordinator leads (loaded or loading). */
   ownedPartitions(): number[] {
     return [...this.partitions.keys()].sort((a, b) => a - b);

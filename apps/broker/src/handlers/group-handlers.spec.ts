@@ -255,6 +255,16 @@ describe('group handlers', () => {
     }
   });
 
+  it('places groups by the real partition count of an existing __consumer_offsets', async () => {
+    fb = await setup({ 'offsets.topic.num.partitions': 50 });
+    const svc = groupCoordinatorFor(fb.services);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(svc.coordinator.config.offsetsTopicNumPartitions).toBe(5);
+    expect(svc.coordinator.ownedPartitions()).toEqual([0, 1, 2, 3, 4]);
+    const j = await call(fb, joinGroupHandler, 3, joinBody({ groupId: 'placed' }));
+    expect(j.errorCode).toBe(0);
+  });
+
   it('NOT_COORDINATOR everywhere when another broker leads the group\'s offsets partition', async () => {
     fb = await setup({}, 2);
     expect((await call(fb, joinGroupHandler, 5, joinBody())).errorCode).toBe(GroupErr.NOT_COORDINATOR);

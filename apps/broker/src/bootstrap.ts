@@ -165,6 +165,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     stopExpiry = () => clearInterval(expiry);
     const unfenced = await metadata.waitUntil((m) => m.broker(nodeId)?.fenced === false, READY_WAIT_MS);
     if (!unfenced) log.warn(`still fenced after ${READY_WAIT_MS} ms; serving clients anyway`);
+    await replicas.idle(); // leaderships handed back on unfence are applied to the local partitions
     if (!bindEarly) await server.bind();
     server.open();
     ready = true;

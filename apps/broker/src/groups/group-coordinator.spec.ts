@@ -221,6 +221,14 @@ describe('GroupCoordinator: join and sync', () => {
     expect(rejoin.leader).toBe(b.memberId);
   });
 
+  it('a member that joined alone and never heartbeats expires after its session timeout, not the new-member timeout', async () => {
+    const { coordinator: c, clock } = setupCoordinator();
+    const j = await c.joinGroup(joinParams());
+    expect(j.errorCode).toBe(GroupErr.NONE);
+    clock.advance(10_001);
+    expect(c.group('g')!.size).toBe(0);
+  });
+
   it('the last member expiring leaves an Empty group with a bumped generation', async () => {
     const { coordinator: c, clock, writer } = setupCoordinator();
     await joinAndSync(c);

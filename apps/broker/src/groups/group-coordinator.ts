@@ -591,9 +591,10 @@ export class GroupCoordinator {
     if (group.is('PreparingRebalance') && group.generationId === 0) group.newMemberAdded = true;
     group.add(member);
     const result = this.awaitJoin(member);
-    this.maybePrepareRebalance(group, `new member ${memberId} joined`);
     // A new member cannot heartbeat until it has a JoinGroup response; drop it if the rebalance stalls for long.
+    // (Scheduled first: completing the join right away below replaces it with the session timeout.)
     this.scheduleHeartbeat(group, member, this.config.newMemberJoinTimeoutMs);
+    this.maybePrepareRebalance(group, `new member ${memberId} joined`);
     return result;
   }
 

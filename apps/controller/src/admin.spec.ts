@@ -437,5 +437,29 @@ describe('controller admin APIs over TCP', () => {
       const r = await conn.send(ApiKey.ApiVersions, 3, {});
       expect(r.errorCode).toBe(0);
     });
+
+    it('survives random bodies for every API it serves (seeded fuzz)', async () => {
+      let seed = 12345;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      const keys = [...conn.apiVersions!.entries()];
+      const sockets: Promise<string>[] = [];
+      for (let i = 0; i < 120; i++) {
+        const [apiKey, range] = keys[Math.floor(rand() * keys.length)];
+        const version = range.min + Math.floor(rand() * (range.max - range.min + 1));
+        const body = Buffer.alloc(Math.floor(rand() * 64));
+        for (let j = 0; j < body.length; j++) body[j] = Math.floor(rand() * 256);
+        const head = Buffer.alloc(14);
+        head.writeInt32BE(10 + body.length, 0);
+        head.writeInt16BE(apiKey, 4);
+        head.writeInt16BE(version, 6);
+        head.writeInt32BE(i, 8);
+        head.writeInt16BE(-1, 12); // null client id
+        sockets.push(raw(Buffer.concat([head, body])));
+      }
+      await Promise.all(sockets);
+      // Still alive and consistent.
+      const r = await conn.send(ApiKey.DescribeQuorum, 1, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+      expect(r.topics[0].partitions[0].errorCode).toBe(0);
+    });
   });
 });

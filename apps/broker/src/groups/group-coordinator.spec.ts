@@ -653,6 +653,31 @@ describe('GroupCoordinator: offsets.retention.minutes expiry', () => {
     expect(tombstones.map((r) => decodeOffsetsKey(r.key)!.kind).sort()).toEqual(['group', 'offset']);
   });
 
+  it('offsets of a standalone (offsets-only) group age from their own commit', async () => {
+    const { coordinator: c, clock } = setupCoordinator({ offsetsRetentionMs: 60_000 });
+    await commit(c, 's', 'old');
+    clock.advance(50_000);
+    await commit(c, 's', 'fresh');
+    clock.advance(20_000);
+    expect(await c.expireOffsets()).toBe(1);
+    expect(c.fetchOffsets('s', null).topics.map((t) => t.name)).toEqual(['fresh']);
+  });
+
+  it('an Empty group that had members expires all offsets retention after it became empty', async () => {
+    const { coordinator: c, clock } = setupCoordinator({ offsetsRetentionMs: 60_000 });
+    const j = await c.joinGroup(joinParams({ sessionTimeoutMs: 100_000 }));
+    await c.syncGroup({ groupId: 'g', generationId: 1, memberId: j.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+    await c.commitOffsets({ groupId: 'g', generationId: 1, memberId: j.memberId, groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: -1 }] });
+    clock.advance(100_000); // still a member: subscribed topic offsets stay
+    expect(await c.expireOffsets()).toBe(0);
+    c.leaveGroup('g', [{ memberId: j.memberId, groupInstanceId: null }]);
+    clock.advance(59_000);
+    expect(await c.expireOffsets()).toBe(0);
+    clock.advance(1_000);
+    expect(await c.expireOffsets()).toBe(1);
+    expect(c.group('g')).toBeUndefined();
+  });
+
   it('keeps offsets of topics an active consumer group subscribes to; expires the rest', async () => {
     const { coordinator: c, clock } = setupCoordinator({ offsetsRetentionMs: 60_000 });
     await commit(c, 'g', 'old-topic');

@@ -1223,12 +1223,16 @@ export class GroupCoordinator {
       }
       return out;
     };
+    if (group.protocolType === null) {
+      // Offsets-only group (standalone consumers committing with generation -1): each offset ages from its commit.
+      return pick((o) => o.commitTimestamp, null);
+    }
     if (group.is('Empty')) {
       // KIP-211: the clock starts when the group became empty, not at each commit.
       const since = group.currentStateTimestamp;
       return pick((o) => since ?? o.commitTimestamp, null);
     }
-    if (group.protocolType === 'consumer' && group.subscribedTopics !== null && !group.is('Dead')) {
+    if (group.protocolType === 'consumer' && group.subscribedTopics !== null && group.is('Stable')) {
       // An active consumer group keeps the offsets of the topics it still subscribes to.
       return pick((o) => o.commitTimestamp, group.subscribedTopics);
     }

@@ -141,6 +141,68 @@ export class MetadataImage {
     this.nextProducerId = -1;
   }
 
+  /**
+   * Records that rebuild this image from nothing (features, brokers, topics with their partitions and
+   * configs, broker configs, producer ids): the content of a metadata snapshot. Replaying them into an
+   * empty image gives an image equal to this one, except that partition epochs are taken as they are.
+   */
+  toRecords(): MetadataRecord[] {
+    const out: MetadataRecord[] = [];
+    for (const [name, level] of this.features) out.push({ name: 'FeatureLevelRecord', version: 0, data: { name, featureLevel: level } });
+    for (const b of [...this.brokers.values()].sort((x, y) => x.id - y.id)) {
+      out.push({
+        name: 'RegisterBrokerRecord',
+        version: 1,
+        data: {
+          brokerId: b.id,
+          incarnationId: b.incarnationId,
+          brokerEpoch: BigInt(b.epoch),
+          endPoints: b.endpoints.map((e) => ({ ...e })),
+          features: b.features.map((f) => ({ ...f })),
+          rack: b.rack,
+          fenced: b.fenced,
+          inControlledShutdown: b.inControlledShutdown,
+        },
+      });
+    }
+    for (const t of this.topics.values()) {
+      out.push({ name: 'TopicRecord', version: 0, data: { name: t.name, topicId: t.topicId } });
+      for (const p of t.partitions) {
+        if (!p) continue;
+        out.push({
+          name: 'PartitionRecord',
+          version: p.eligibleLeaderReplicas || p.lastKnownElr ? 2 : 0,
+          data: {
+            partitionId: p.partition,
+            topicId: t.topicId,
+            replicas: [...p.replicas],
+            isr: [...p.isr],
+            removingReplicas: [...p.removingReplicas],
+            addingReplicas: [...p.addingReplicas],
+            leader: p.leader,
+            leaderRecoveryState: p.leaderRecoveryState,
+            leaderEpoch: p.leaderEpoch,
+            partitionEpoch: p.partitionEpoch,
+            eligibleLeaderReplicas: p.eligibleLeaderReplicas ? [...p.eligibleLeaderReplicas] : null,
+            lastKnownElr: p.lastKnownElr ? [...p.lastKnownElr] : null,
+          },
+        });
+      }
+      for (const [name, value] of this.topicConfigs.get(t.name) ?? []) {
+        out.push({ name: 'ConfigRecord', version: 0, data: { resourceType: ConfigResourceType.TOPIC, resourceName: t.name, name, value } });
+      }
+    }
+    for (const [resourceName, entries] of this.brokerConfigs) {
+      for (const [name, value] of entries) {
+        out.push({ name: 'ConfigRecord', version: 0, data: { resourceType: ConfigResourceType.BROKER, resourceName, name, value } });
+      }
+    }
+    if (this.nextProducerId >= 0) {
+      out.push({ name: 'ProducerIdsRecord', version: 0, data: { brokerId: -1, brokerEpoch: -1n, nextProducerId: BigInt(this.nextProducerId) } });
+    }
+    return out;
+  }
+
   topic(name: string): TopicImage | undefined {
     return this.topics.get(name);
   }

@@ -61,6 +61,23 @@ describe('replayMetadataBatches', () => {
     expect(replayMetadataBatches(img, null)).toBe(0);
   });
 
+  it('toRecords() rebuilds an equal image, also through the wire encoding', () => {
+    const img = new MetadataImage({ strict: true });
+    replayMetadataBatches(img, log);
+    img.apply({ name: 'ConfigRecord', data: { resourceType: 4, resourceName: '', name: 'log.retention.ms', value: '5' } });
+    img.apply({ name: 'ProducerIdsRecord', data: { brokerId: 1, brokerEpoch: 2n, nextProducerId: 3000n } });
+    const records = img.toRecords();
+    const copy = new MetadataImage({ strict: true });
+    copy.reset();
+    replayMetadataBatches(copy, batch(0, 3, records as any));
+    expect([...copy.topics.values()]).toEqual([...img.topics.values()]);
+    expect([...copy.brokers.values()]).toEqual([...img.brokers.values()]);
+    expect(copy.topicConfigs).toEqual(img.topicConfigs);
+    expect(copy.brokerConfigs).toEqual(img.brokerConfigs);
+    expect(copy.features).toEqual(img.features);
+    expect(copy.nextProducerId).toBe(3000);
+  });
+
   it('throws on a corrupt record value', () => {
     const bad = encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from([9, 9, 9]), timestamp: 1 }] });
     expect(() => replayMetadataBatches(new MetadataImage(), bad)).toThrow();

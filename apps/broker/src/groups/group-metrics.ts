@@ -2,6 +2,7 @@
 // nothing between scrapes. Per-group, per-partition committed offset and lag are behind a switch
 // (metrics.group.partition.level) because their cardinality grows with groups x partitions.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { errorInfo } from '@runnel/protocol';
 import { GROUP_STATES } from './group-metadata';
 import type { GroupCoordinator } from './group-coordinator';
 
@@ -126,7 +127,7 @@ export class GroupMetrics {
   }
 
   observeCommit(partitions: number, latencyMs: number, errorCode: number): void {
-    this.commits.inc({ result: errorCode === 0 ? 'ok' : String(errorCode) }, partitions);
+    this.commits.inc({ result: errorCode === 0 ? 'ok' : errorInfo(errorCode).name }, partitions);
     this.commitDuration.observe(latencyMs / 1000);
   }
 

@@ -9,7 +9,7 @@ export function createTopicsHandler(s: ControllerServices): ControllerApiHandler
     apiKey: ApiKey.CreateTopics,
     minVersion: 0,
     maxVersion: 7,
-    async handle(ctx, req) {
+    async handle(_ctx, req) {
       const topics = (req.topics ?? []).map((t: any) => ({
         name: t.name,
         numPartitions: t.numPartitions,
@@ -39,7 +39,6 @@ export function createTopicsHandler(s: ControllerServices): ControllerApiHandler
           topics: topics.map((t: { name: string }) => ({ name: t.name, errorCode: code, errorMessage: message, numPartitions: -1, replicationFactor: -1, configs: null })),
         };
       }
-      void ctx;
     },
   };
 }

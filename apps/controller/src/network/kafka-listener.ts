@@ -146,7 +146,7 @@ export class KafkaListener {
             slot.done = true;
             kill((e as Error).message);
           },
-        );
+        ).catch((e) => kill(`response write failed: ${(e as Error).message}`));
       }
       if (slots.length >= maxInFlight || socket.writableNeedDrain) socket.pause();
     });

@@ -155,7 +155,10 @@ async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean, 
       res = await p.log.read(fetchOffset, Math.max(limit, 0), { maxOffset: visibleEnd, minOneBatch: first });
       if (res.release) held.push(res.release);
     } catch (err) {
-      out.errorCode = (err as Error)?.name === 'OffsetOutOfRangeError' ? ErrorCode.OFFSET_OUT_OF_RANGE : ErrorCode.KAFKA_STORAGE_ERROR;
+      const name = (err as Error)?.name;
+      // A log closed under us was deleted or moved: the client should refresh its metadata.
+      out.errorCode =
+        name === 'OffsetOutOfRangeError' ? ErrorCode.OFFSET_OUT_OF_RANGE : name === 'LogClosedError' ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.KAFKA_STORAGE_ERROR;
       continue;
     }
     if (res.bytes > 0) {

@@ -1,7 +1,7 @@
 // The leader-epoch -> start-offset cache behind OffsetForLeaderEpoch, persisted in the partition's
 // leader-epoch-checkpoint on every change (changes happen once per leadership change, so the fsync is rare).
 import * as path from 'node:path';
-import { EpochEntry, readEpochCheckpoint, writeEpochCheckpointSync } from './checkpoint';
+import { CheckpointError, EpochEntry, readEpochCheckpoint, writeEpochCheckpointSync } from './checkpoint';
 import { LEADER_EPOCH_CHECKPOINT } from './files';
 
 export const UNDEFINED_EPOCH = -1;
@@ -13,7 +13,7 @@ export class LeaderEpochCache {
 
   constructor(dir: string | null, entries?: EpochEntry[]) {
     this.file = dir === null ? null : path.join(dir, LEADER_EPOCH_CHECKPOINT);
-    this.entries = entries ?? (this.file ? readEpochCheckpoint(this.file) : []);
+    this.entries = entries ?? (this.file ? readEpochsTolerant(this.file) : []);
     // Keep only a strictly increasing prefix-consistent list; a hand-edited file must not break lookups.
     this.entries = this.entries.filter((e, i, a) => i === 0 || (e.epoch > a[i - 1].epoch && e.startOffset > a[i - 1].startOffset));
   }
@@ -99,5 +99,15 @@ export class LeaderEpochCache {
 
   persist(): void {
     if (this.file) writeEpochCheckpointSync(this.file, this.entries);
+  }
+}
+
+/** A damaged checkpoint must not keep the log from opening: start empty; recovery re-learns epochs it scans. */
+function readEpochsTolerant(file: string): EpochEntry[] {
+  try {
+    return readEpochCheckpoint(file);
+  } catch (e) {
+    if (e instanceof CheckpointError) return [];
+    throw e;
   }
 }

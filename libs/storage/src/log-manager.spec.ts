@@ -52,6 +52,14 @@ describe('LogManager', () => {
     const third = await LogManager.open({ logDirs: dirs, exclude: ['orders'] });
     expect(third.logs().length).toBe(0);
     await third.close();
+    // Damaged checkpoints cost a full recovery, not the data.
+    for (const d of dirs) fs.writeFileSync(path.join(d, 'recovery-point-offset-checkpoint'), 'garbage');
+    for (const d of dirs) for (const p of fs.readdirSync(d)) if (p.startsWith('orders-1')) fs.writeFileSync(path.join(d, p, 'leader-epoch-checkpoint'), '0\n7\n');
+    const fourth = await LogManager.open({ logDirs: dirs });
+    expect(fourth.getLog('orders', 1)!.logEndOffset).toBe(20);
+    expect(fourth.getLog('orders', 1)!.latestEpoch).toBe(3);
+    expect(fourth.getLog('orders', 2)!.recoveryPoint).toBe(0);
+    await fourth.close();
   });
 
   it('runs retention and the cleaner for its logs', async () => {

@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BufferPool, IoGate } from './buffer-pool';
-import { readOffsetCheckpoint, TopicPartitionOffset, writeOffsetCheckpoint } from './checkpoint';
+import { CheckpointError, readOffsetCheckpoint, TopicPartitionOffset, writeOffsetCheckpoint } from './checkpoint';
 import { cleanableRatio, cleanLog, CleanResult } from './cleaner';
 import { DEFAULT_LOG_CONFIG, hasCompact, LogConfig, validateLogConfig } from './config';
 import { LogClosedError } from './errors';
@@ -102,9 +102,10 @@ export class LogManager {
     this.started = true;
     const work: Array<() => Promise<void>> = [];
     for (const logDir of this.logDirs) {
-      const rp = readOffsetCheckpoint(path.join(logDir, RECOVERY_POINT_CHECKPOINT));
-      const lso = readOffsetCheckpoint(path.join(logDir, LOG_START_OFFSET_CHECKPOINT));
-      const cleaner = readOffsetCheckpoint(path.join(logDir, CLEANER_OFFSET_CHECKPOINT));
+      // A damaged checkpoint costs a full recovery scan (recovery points 0), never the data.
+      const rp = this.readCheckpointTolerant(path.join(logDir, RECOVERY_POINT_CHECKPOINT));
+      const lso = this.readCheckpointTolerant(path.join(logDir, LOG_START_OFFSET_CHECKPOINT));
+      const cleaner = this.readCheckpointTolerant(path.join(logDir, CLEANER_OFFSET_CHECKPOINT));
       for (const ent of fs.readdirSync(logDir, { withFileTypes: true })) {
         if (!ent.isDirectory()) continue;
         if (ent.name.endsWith(DELETE_DIR_SUFFIX)) {
@@ -130,6 +131,16 @@ export class LogManager {
     }
     await runLimited(work, this.opts.recoveryConcurrency ?? 4);
     await this.checkpoint();
+  }
+
+  private readCheckpointTolerant(file: string): Map<string, number> {
+    try {
+      return readOffsetCheckpoint(file);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      this.opts.logger?.warn(`${(e as Error).message}; ignoring it`);
+      return new Map();
+    }
   }
 
   private openLog(logDir: string, topic: string, partition: number, cfg: Partial<LogConfig>, recoveryPoint: number, logStartOffset: number): Promise<PartitionLog> {

@@ -74,6 +74,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     },
   });
   const fetchWaiter = new FetchWaiter();
+  metrics.setGaugeSource({ parkedFetches: () => fetchWaiter.size, producers: () => producers.producerCount() });
   const lifecycleRef: { current: BrokerLifecycle | null } = { current: null };
   const brokerEpoch = (): number => lifecycleRef.current?.brokerEpoch ?? -1;
   const producerIds = new ProducerIdManager({ controller, nodeId, brokerEpoch, logDir: config.logDirs()[0], log: log.child('producer-ids') });

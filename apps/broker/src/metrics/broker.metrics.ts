@@ -2,6 +2,13 @@
 // these small methods, the registry comes from @runnel/metrics.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+export interface BrokerGaugeSource {
+  /** Fetch requests parked in a long poll. */
+  parkedFetches(): number;
+  /** Idempotent producers with state on this broker (all partitions). */
+  producers(): number;
+}
+
 export interface PartitionGaugeSource {
   /** Local partitions with their sizes and offsets (read at scrape time). */
   partitions(): Iterable<{ topic: string; partition: number; leader: boolean; size: number; start: number; end: number }>;
@@ -22,6 +29,7 @@ export class BrokerMetrics {
   readonly produceRequests: Counter<'topic' | 'result'>;
   readonly fetchRequests: Counter<'topic' | 'result'>;
   private source: PartitionGaugeSource | null = null;
+  private gauges: BrokerGaugeSource | null = null;
 
   constructor(
     readonly registry: Registry,
@@ -90,6 +98,22 @@ export class BrokerMetrics {
         this.set(n);
       },
     });
+    new Gauge({
+      name: 'runnel_broker_fetch_parked',
+      help: 'Fetch requests waiting in a long poll for data',
+      registers: r,
+      collect() {
+        this.set(self.gauges?.parkedFetches() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'runnel_broker_idempotent_producers',
+      help: 'Idempotent producer states kept (summed over partitions)',
+      registers: r,
+      collect() {
+        this.set(self.gauges?.producers() ?? 0);
+      },
+    });
     const perPartition = (name: string, help: string, pick: (p: { size: number; start: number; end: number }) => number): void => {
       new Gauge({
         name,
@@ -116,5 +140,9 @@ export class BrokerMetrics {
 
   setPartitionSource(source: PartitionGaugeSource): void {
     this.source = source;
+  }
+
+  setGaugeSource(source: BrokerGaugeSource): void {
+    this.gauges = source;
   }
 }

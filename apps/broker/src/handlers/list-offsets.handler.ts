@@ -61,7 +61,7 @@ async function lookupOffset(p: Partition, rp: ListOffsetsRequest.ListOffsetsPart
   let offset = -1;
   let timestamp = -1;
   let epoch = -1;
-  const log = p.log as any;
+  const log = p.log;
   if (ts === LATEST) {
     offset = readCommitted ? p.lastStableOffset : p.highWatermark;
     epoch = p.leaderEpoch;
@@ -96,14 +96,7 @@ async function lookupOffset(p: Partition, rp: ListOffsetsRequest.ListOffsetsPart
   return r;
 }
 
-function epochAt(log: any, offset: number, fallback: number): number {
-  try {
-    if (log.epochs && typeof log.epochs.epochForOffset === 'function') {
-      const e = log.epochs.epochForOffset(offset);
-      if (typeof e === 'number' && e >= 0) return e;
-    }
-  } catch {
-    /* fall back */
-  }
-  return fallback;
+function epochAt(log: Partition['log'], offset: number, fallback: number): number {
+  const e = log.epochs.epochForOffset(offset);
+  return e >= 0 ? e : fallback;
 }

@@ -37,7 +37,7 @@ export const offsetForLeaderEpochHandler: ApiHandler<OffsetForLeaderEpochRequest
           continue;
         }
         try {
-          const r = (p.log as any).endOffsetForEpoch(rp.leaderEpoch) as { epoch: number; endOffset: number };
+          const r = p.log.endOffsetForEpoch(rp.leaderEpoch);
           partitions.push({ errorCode: 0, partition: rp.partition, leaderEpoch: r.epoch, endOffset: BigInt(r.endOffset) });
         } catch (err) {
           services.log.warn(`OffsetForLeaderEpoch on ${p.key} failed: ${(err as Error).message}`);

@@ -124,7 +124,7 @@ export class MetadataLoader {
   }
 
   private reset(): void {
-    const img = this.opts.image as any;
+    const img = this.opts.image;
     img.offset = -1;
     img.epoch = -1;
     img.topics.clear();

@@ -9,12 +9,12 @@ const HEADER = 61;
 
 export async function loadProducerState(partition: Partition, state: PartitionProducerState): Promise<void> {
   if (state.loaded) return;
-  const log = partition.log as any;
+  const log = partition.log;
   let offset: number = log.logStartOffset;
   const end: number = log.logEndOffset;
   while (offset < end) {
     const res = await log.read(offset, READ_CHUNK, { minOneBatch: true });
-    const chunks: Buffer[] = res.chunks ?? [];
+    const chunks: Buffer[] = res.chunks;
     let next = offset;
     for (const buf of chunks) {
       let pos = 0;
@@ -34,6 +34,7 @@ export async function loadProducerState(partition: Partition, state: PartitionPr
         pos += total;
       }
     }
+    res.release();
     if (next <= offset) break; // nothing readable (e.g. a gap): stop rather than spin
     offset = next;
   }

@@ -39,6 +39,13 @@ const READY_WAIT_MS = 15_000;
 export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   const nodeId = config.nodeId;
   const log = createLogger(`broker-${nodeId}`);
+  const listeners = config.brokerListeners();
+  if (listeners.length === 0) throw new Error('listeners has no client listener (every listener is a controller listener)');
+  for (const l of listeners) {
+    if (l.securityProtocol !== 'PLAINTEXT') {
+      throw new Error(`listeners: ${l.name} uses ${l.securityProtocol}; only PLAINTEXT listeners are supported so far`);
+    }
+  }
   const registry = createMetricsRegistry({ app: 'broker', nodeId });
   const metrics = new BrokerMetrics(registry, config.getBoolean('metrics.partition.level'));
 
@@ -99,7 +106,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   };
   const dispatcher = new Dispatcher(apiRegistry, services);
   const server = new KafkaServer({
-    listeners: config.brokerListeners(),
+    listeners,
     handler: (frame, conn) => dispatcher.handleFrame(frame, conn),
     maxRequestBytes: config.getInt('socket.request.max.bytes'),
     idleTimeoutMs: config.getLong('connections.max.idle.ms'),
@@ -117,7 +124,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   try {
     // Like Kafka, open the client port only once the broker can serve (clients get "connection refused" and
     // retry, instead of a silent socket). With port 0 we must bind first to learn the port we register.
-    const bindEarly = config.brokerListeners().some((l) => l.port === 0);
+    const bindEarly = listeners.some((l) => l.port === 0);
     const bound = bindEarly ? await server.bind() : [];
     cleanup.push(() => server.close());
     for (const l of config.advertisedListeners()) {

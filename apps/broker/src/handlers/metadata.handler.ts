@@ -170,9 +170,11 @@ async function createTopics(services: BrokerServices, names: string[]): Promise<
       if (t.errorCode === 0 || t.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) {
         codes.set(t.name, ErrorCode.LEADER_NOT_AVAILABLE);
       } else {
-        services.log.info(`auto-creating topic ${t.name} failed: error ${t.errorCode} ${t.errorMessage ?? ''}`);
-        // Policy errors show up as the client would see them from Kafka.
-        codes.set(t.name, t.errorCode === ErrorCode.INVALID_REPLICATION_FACTOR || t.errorCode === ErrorCode.INVALID_PARTITIONS ? ErrorCode.LEADER_NOT_AVAILABLE : t.errorCode);
+        services.log.warn(`auto-creating topic ${t.name} failed: error ${t.errorCode} ${t.errorMessage ?? ''}`);
+        // The client sees why (e.g. INVALID_REPLICATION_FACTOR when default.replication.factor exceeds the live
+        // brokers) instead of retrying forever; a controller that is busy or moving stays retriable.
+        const retriable = t.errorCode === ErrorCode.NOT_CONTROLLER || t.errorCode === ErrorCode.REQUEST_TIMED_OUT;
+        codes.set(t.name, retriable ? ErrorCode.LEADER_NOT_AVAILABLE : t.errorCode);
       }
     }
   } catch (err) {

@@ -247,6 +247,7 @@ export class GroupCoordinatorService {
     }
     const owned = new Set(this.coordinator.ownedPartitions());
     const n = this.coordinator.config.offsetsTopicNumPartitions;
+    const unloaded: number[] = [];
     for (let p = 0; p < n; p++) {
       const meta = topic?.partitions[p];
       const local = this.services.replicas.get(OFFSETS_TOPIC, p);
@@ -258,10 +259,13 @@ export class GroupCoordinatorService {
           void this.load(p, local!, epoch);
         }
       } else if (owned.has(p)) {
-        this.log.info(`no longer leader of ${OFFSETS_TOPIC}-${p}: unloading its groups`);
         this.loadedEpochs.delete(p);
         this.coordinator.unloadPartition(p);
+        unloaded.push(p);
       }
+    }
+    if (unloaded.length > 0) {
+      this.log.info(`no longer leader of ${OFFSETS_TOPIC} partition(s) ${unloaded.join(',')}: their groups moved to the new leaders`);
     }
   }
 
@@ -295,7 +299,10 @@ export class GroupCoordinatorService {
         offset = next;
       }
       if (loader.complete(this.clock.now())) {
-        this.log.info(`loaded ${OFFSETS_TOPIC}-${p} (${records} records) in ${this.clock.now() - started} ms`);
+        const msg = `loaded ${OFFSETS_TOPIC}-${p} (${records} records) in ${this.clock.now() - started} ms`;
+        // 50 partitions load at startup; only the ones with content are worth an info line.
+        if (records > 0) this.log.info(msg);
+        else this.log.debug(msg);
         if (loader.skippedRecords > 0) this.log.warn(`${OFFSETS_TOPIC}-${p}: skipped ${loader.skippedRecords} undecodable record(s)`);
       }
     } catch (err) {

@@ -322,7 +322,7 @@ export class GroupCoordinator {
       for (const m of g.members.values()) this.scheduleHeartbeat(g, m, m.sessionTimeoutMs);
     }
     st.status = 'active';
-    this.log('info', `loaded ${groups.length} group(s) from __consumer_offsets-${partition}`);
+    if (groups.length > 0) this.log('info', `loaded ${groups.length} group(s) from __consumer_offsets-${partition}`);
     return true;
   }
 

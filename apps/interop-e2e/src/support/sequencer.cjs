@@ -1,7 +1,7 @@
 // Runs the e2e files in a fixed order: quick, broad checks first, the slow restart/kill tests last.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const ORDER = ['build', 'config', 'metrics', 'kcat', 'kafkajs', 'kafka-python', 'confluent-kafka', 'hostile', 'restart'];
+const ORDER = ['build', 'config', 'metrics', 'kcat', 'kafkajs', 'kafka-python', 'confluent-kafka', 'hostile', 'retention', 'restart'];
 
 function rank(path) {
   const base = path.split('/').pop();

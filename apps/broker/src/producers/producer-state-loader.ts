@@ -7,10 +7,16 @@ import type { PartitionProducerState } from './producer-state';
 const READ_CHUNK = 4 * 1024 * 1024;
 const HEADER = 61;
 
-export async function loadProducerState(partition: Partition, state: PartitionProducerState): Promise<void> {
+/**
+ * How much of the log tail is scanned. Producers whose last batch is older than that are treated like expired
+ * ones (any sequence is accepted), which bounds the first idempotent write after a restart on a huge log.
+ */
+export const PRODUCER_SCAN_BYTES = 256 * 1024 * 1024;
+
+export async function loadProducerState(partition: Partition, state: PartitionProducerState, scanBytes = PRODUCER_SCAN_BYTES): Promise<void> {
   if (state.loaded) return;
   const log = partition.log;
-  let offset: number = log.logStartOffset;
+  let offset: number = scanStart(log, scanBytes);
   const end: number = log.logEndOffset;
   while (offset < end) {
     const res = await log.read(offset, READ_CHUNK, { minOneBatch: true });
@@ -39,4 +45,17 @@ export async function loadProducerState(partition: Partition, state: PartitionPr
     offset = next;
   }
   state.loaded = true;
+}
+
+/** Base offset of the oldest segment within the last `scanBytes` of the log (the log start if it is smaller). */
+function scanStart(log: Partition['log'], scanBytes: number): number {
+  const segs = log.segments;
+  let bytes = 0;
+  let start = log.logStartOffset;
+  for (let i = segs.length - 1; i >= 0; i--) {
+    bytes += segs[i].size;
+    if (bytes > scanBytes && i < segs.length - 1) break;
+    start = Math.max(segs[i].baseOffset, log.logStartOffset);
+  }
+  return start;
 }

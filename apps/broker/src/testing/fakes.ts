@@ -31,6 +31,10 @@ export class FakeLog {
     readonly partition: number,
   ) {}
 
+  get segments(): Array<{ baseOffset: number; size: number }> {
+    return [{ baseOffset: this.logStartOffset, size: this.sizeInBytes }];
+  }
+
   get sizeInBytes(): number {
     return this.batches.reduce((a, b) => a + b.length, 0);
   }

@@ -228,6 +228,11 @@ async function openLogManager(
     logDirs: config.logDirs(),
     defaults: storage.brokerLogDefaults(configSource(config)),
     topicConfigs: logConfigFor,
+    retentionCheckIntervalMs: config.getLong('log.retention.check.interval.ms'),
+    // log.cleaner.enable=false: the cleaner pass effectively never runs (setInterval's ceiling is 2^31-1 ms).
+    cleanerBackoffMs: config.getBoolean('log.cleaner.enable') ? Math.max(config.getLong('log.cleaner.backoff.ms'), 10) : 2_147_483_647,
+    checkpointIntervalMs: optionalLong(config, 'log.flush.offset.checkpoint.interval.ms') ?? undefined,
+    recoveryConcurrency: optionalLong(config, 'num.recovery.threads.per.data.dir') ?? undefined,
     // The controller's metadata log may live in the same directory (combined mode); it is not ours.
     exclude: ['__cluster_metadata'],
     logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
@@ -235,6 +240,13 @@ async function openLogManager(
   await lm.open();
   lm.startBackgroundTasks();
   return lm;
+}
+
+/** A numeric config if this config set defines and sets it, else null. */
+function optionalLong(config: KafkaConfig, key: string): number | null {
+  if (!config.definition(key) || !config.has(key)) return null;
+  const v = config.getLong(key);
+  return v > 0 ? v : null;
 }
 
 async function closeLogManager(lm: storage.LogManager): Promise<void> {

@@ -91,6 +91,28 @@ describe('kafkajs producer', () => {
 });
 
 describe('kafkajs admin', () => {
+  it('a deleted and re-created topic starts empty', () =>
+    withLogs(node, async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      const producer = kafka.producer();
+      await producer.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic: 'kj-again', numPartitions: 1 }], waitForLeaders: true });
+        await producer.send({ topic: 'kj-again', messages: Array.from({ length: 10 }, (_, i) => ({ value: `old-${i}` })) });
+        await admin.deleteTopics({ topics: ['kj-again'] });
+        await eventually(async () => !(await admin.listTopics()).includes('kj-again'));
+        await admin.createTopics({ topics: [{ topic: 'kj-again', numPartitions: 1 }], waitForLeaders: true });
+        expect((await admin.fetchTopicOffsets('kj-again'))[0]).toMatchObject({ low: '0', high: '0' });
+        const r = await producer.send({ topic: 'kj-again', messages: [{ value: 'new-0' }] });
+        expect(r[0].baseOffset).toBe('0');
+      } finally {
+        await producer.disconnect();
+        await admin.disconnect();
+      }
+      expect((await kcatConsume(node.bootstrap, 'kj-again')).map((m) => m.payload)).toEqual(['new-0']);
+    }));
+
   it('creates, lists, describes, alters, extends and deletes topics', () =>
     withLogs(node, async () => {
       const admin = kafka.admin();

@@ -38,7 +38,12 @@ describe('restart', () => {
         await producer.send({ topic: 'rs-a', messages: Array.from({ length: 100 }, (_, i) => ({ key: `k${(b * 100 + i) % 11}`, value: `a-${b * 100 + i}` })) });
       }
       await producer.send({ topic: 'rs-b', messages: [{ value: 'only' }] });
+      // A topic deleted before the restart must stay deleted; an altered config must stay altered.
+      await admin.createTopics({ topics: [{ topic: 'rs-gone', numPartitions: 2 }], waitForLeaders: true });
+      await producer.send({ topic: 'rs-gone', messages: [{ value: 'bye', partition: 1 }] });
       await producer.disconnect();
+      await admin.deleteTopics({ topics: ['rs-gone'] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'rs-b', configEntries: [{ name: 'retention.ms', value: '987654321' }] }] });
       await admin.disconnect();
       const before = await kcatConsume(n.bootstrap, 'rs-a');
       expect(before).toHaveLength(3000);
@@ -56,6 +61,10 @@ describe('restart', () => {
         expect(md.topics[0].partitions).toHaveLength(3);
         const cfg = await admin2.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'rs-a', configNames: ['retention.ms'] }] });
         expect(cfg.resources[0].configEntries[0].configValue).toBe('123456789');
+        const cfgB = await admin2.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'rs-b', configNames: ['retention.ms'] }] });
+        expect(cfgB.resources[0].configEntries[0].configValue).toBe('987654321');
+        expect(await admin2.listTopics()).not.toContain('rs-gone');
+        expect(fs.readdirSync(n.dataDir).filter((d) => d.startsWith('rs-gone-') && !d.includes('-delete'))).toEqual([]);
       } finally {
         await admin2.disconnect();
       }

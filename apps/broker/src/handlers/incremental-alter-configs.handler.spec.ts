@@ -73,14 +73,14 @@ describe('IncrementalAlterConfigs', () => {
     const ctx = cluster.context({ apiVersion: 1, forward: controllerFor(cluster) });
     const loggers = brokerLoggersFor(ctx.services);
     const out = await incrementalAlterConfigsHandler.handle(ctx, {
-      resources: [res(8, '1', [['runnel.broker', AlterConfigOp.SET, 'DEBUG']])],
+      resources: [res(8, '1', [['broker-1.net', AlterConfigOp.SET, 'DEBUG']])],
       validateOnly: false,
     } as any);
     expect(out!.responses[0].errorCode).toBe(0);
-    expect(loggers.level('runnel.broker')).toBe('DEBUG');
+    expect(loggers.level('broker-1.net')).toBe('DEBUG');
     const bad = await incrementalAlterConfigsHandler.handle(ctx, {
       resources: [
-        res(8, '1', [['runnel.broker', AlterConfigOp.SET, 'LOUD']]),
+        res(8, '1', [['broker-1.net', AlterConfigOp.SET, 'LOUD']]),
       ],
       validateOnly: false,
     } as any);
@@ -89,8 +89,8 @@ describe('IncrementalAlterConfigs', () => {
     expect(more!.responses.map((r) => r.errorCode)).toEqual([Err.INVALID_CONFIG, Err.INVALID_REQUEST]);
     const root = await incrementalAlterConfigsHandler.handle(ctx, { resources: [res(8, '1', [['root', AlterConfigOp.DELETE, null]])], validateOnly: false } as any);
     expect(root!.responses[0].errorCode).toBe(Err.INVALID_REQUEST);
-    await incrementalAlterConfigsHandler.handle(ctx, { resources: [res(8, '1', [['runnel.broker', AlterConfigOp.DELETE, null]])], validateOnly: false } as any);
-    expect(loggers.level('runnel.broker')).toBe(loggers.level('root'));
+    await incrementalAlterConfigsHandler.handle(ctx, { resources: [res(8, '1', [['broker-1.net', AlterConfigOp.DELETE, null]])], validateOnly: false } as any);
+    expect(loggers.level('broker-1.net')).toBe(loggers.level('root'));
   });
 
   it('controller unreachable: REQUEST_TIMED_OUT, local resources still answered', async () => {

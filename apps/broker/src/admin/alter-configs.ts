@@ -9,7 +9,7 @@ import { topicNameError } from '@runnel/metadata';
 import type { RequestContext } from '../api/handler';
 import type { MetadataCache } from '../metadata/metadata-cache';
 import { AlterConfigOp, Err, ResourceType, resourceTypeName } from './constants';
-import { defaultMessage } from './common';
+import { defaultMessage, notControllerHint } from './common';
 import { brokerLoggersFor } from './broker-loggers';
 import { defaultCatalog } from './catalog';
 import { duplicates, forwardItems } from './forwarding';
@@ -217,6 +217,7 @@ export async function alterConfigs(ctx: RequestContext, resources: AlterResource
       keyOfItem: resourceKey,
       keyOfResult: (r) => resourceKey({ resourceType: r.resourceType, resourceName: r.resourceName ?? '' }),
       errorOf: (r) => r.errorCode,
+      onNotController: notControllerHint(ctx),
       send: (items) => o.send(items),
     });
     const changed: AlterResource[] = [];

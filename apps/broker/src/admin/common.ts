@@ -46,3 +46,14 @@ export function arr<T>(v: T[] | null | undefined): T[] {
 export function remaining(deadline: number): number {
   return Math.max(0, deadline - Date.now());
 }
+
+/**
+ * Tell the controller channel that the voter it talks to is not the active controller (per-item NOT_CONTROLLER
+ * answers are inside the response body, which the channel does not inspect). Optional on the channel.
+ */
+export function notControllerHint(ctx: RequestContext): () => void {
+  return () => {
+    const c = ctx.services.controller as unknown as { notController?: () => void };
+    if (typeof c.notController === 'function') c.notController();
+  };
+}

@@ -28,9 +28,11 @@ describe('forwardItems', () => {
   it('re-sends only NOT_CONTROLLER items until they succeed', async () => {
     const clock = fakeClock();
     const calls: string[][] = [];
+    let hints = 0;
     const out = await forwardItems<string, R>({
       ...base,
       ...clock,
+      onNotController: () => void hints++,
       items: ['a', 'b'],
       deadline: clock.now() + 5000,
       send: async (items) => {
@@ -39,6 +41,7 @@ describe('forwardItems', () => {
       },
     });
     expect(calls).toEqual([['a', 'b'], ['b'], ['b']]);
+    expect(hints).toBe(2);
     expect(out.results.get('b')?.errorCode).toBe(0);
   });
 

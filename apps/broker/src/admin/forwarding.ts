@@ -21,6 +21,8 @@ export interface ForwardItemsOptions<Item, Result> {
   /** Absolute deadline (Date.now() based). At least one attempt is always made. */
   readonly deadline: number;
   readonly backoffMs?: number;
+  /** Called when an answer says NOT_CONTROLLER, before retrying (lets the channel look for the new leader). */
+  readonly onNotController?: () => void;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -69,6 +71,13 @@ export async function forwardItems<Item, Result>(o: ForwardItemsOptions<Item, Re
       results.set(key, r);
     }
     pending = retry;
+    if (retry.length > 0) {
+      try {
+        o.onNotController?.();
+      } catch {
+        /* a hint only */
+      }
+    }
   }
   const unresolved: Array<{ item: Item; reason: string }> = [];
   for (const item of o.items) {

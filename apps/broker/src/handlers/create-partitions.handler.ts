@@ -6,7 +6,7 @@ import type { CreatePartitionsRequest, CreatePartitionsResponse } from '@runnel/
 import type { ApiHandler, RequestContext } from '../api/handler';
 import type { MetadataCache } from '../metadata/metadata-cache';
 import { Err } from '../admin/constants';
-import { arr, defaultMessage } from '../admin/common';
+import { arr, defaultMessage, notControllerHint } from '../admin/common';
 import { duplicates, forwardBudgetMs, forwardItems } from '../admin/forwarding';
 
 type Topic = CreatePartitionsRequest.CreatePartitionsTopic;
@@ -69,6 +69,7 @@ export async function createPartitions(ctx: RequestContext, req: CreatePartition
       keyOfItem: (t) => t.name,
       keyOfResult: (r) => String(r.name),
       errorOf: (r) => r.errorCode,
+      onNotController: notControllerHint(ctx),
       send: async (items) => {
         const res = await ctx.services.controller.forward<CreatePartitionsResponse>(ApiKey.CreatePartitions, ctx.apiVersion, {
           topics: items,

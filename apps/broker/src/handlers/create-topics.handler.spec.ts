@@ -97,8 +97,11 @@ describe('CreateTopics', () => {
         return { topics: body.topics.map((t: any) => ({ name: t.name, errorCode: Err.NOT_CONTROLLER, errorMessage: 'not controller' })) };
       },
     });
+    const notController = jest.fn();
+    (ctx.services.controller as any).notController = notController;
     const res = await createTopicsHandler.handle(ctx, { topics: [topic('x', 1, 1)], timeoutMs: 100, validateOnly: false } as any);
     expect(n).toBeGreaterThan(1);
+    expect(notController).toHaveBeenCalled();
     expect(res!.topics[0].errorCode).toBe(Err.REQUEST_TIMED_OUT);
   }, 15000);
 

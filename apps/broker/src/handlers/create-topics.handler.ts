@@ -9,7 +9,7 @@ import { topicNameError } from '@runnel/metadata';
 import type { ApiHandler, RequestContext } from '../api/handler';
 import type { MetadataCache } from '../metadata/metadata-cache';
 import { Err } from '../admin/constants';
-import { AdminView, ZERO_UUID, adminView, arr, defaultMessage } from '../admin/common';
+import { AdminView, ZERO_UUID, adminView, arr, defaultMessage, notControllerHint } from '../admin/common';
 import { describeTopicConfigs } from '../admin/config-model';
 import { duplicates, forwardBudgetMs, forwardItems } from '../admin/forwarding';
 
@@ -146,6 +146,7 @@ export async function createTopics(ctx: RequestContext, req: CreateTopicsRequest
       keyOfItem: (t) => t.name,
       keyOfResult: (r) => r.name,
       errorOf: (r) => r.errorCode,
+      onNotController: notControllerHint(ctx),
       send: async (items) => {
         const res = await ctx.services.controller.forward<CreateTopicsResponse>(ApiKey.CreateTopics, ctx.apiVersion, {
           topics: items,

@@ -5,7 +5,7 @@ import { ApiKey } from '@runnel/protocol';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '@runnel/protocol';
 import type { ApiHandler, RequestContext } from '../api/handler';
 import { Err } from '../admin/constants';
-import { ZERO_UUID, adminView, arr, defaultMessage } from '../admin/common';
+import { ZERO_UUID, adminView, arr, defaultMessage, notControllerHint } from '../admin/common';
 import { effectiveBrokerValue } from '../admin/catalog';
 import { forwardBudgetMs, forwardItems } from '../admin/forwarding';
 
@@ -128,6 +128,7 @@ export async function deleteTopics(ctx: RequestContext, req: DeleteTopicsRequest
       keyOfItem: (f) => f.name,
       keyOfResult: (r) => String(r.name),
       errorOf: (r) => r.errorCode,
+      onNotController: notControllerHint(ctx),
       send: async (items) => {
         const names = items.map((i) => i.name);
         const res = await ctx.services.controller.forward<DeleteTopicsResponse>(ApiKey.DeleteTopics, ctx.apiVersion, {

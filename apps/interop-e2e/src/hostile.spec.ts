@@ -6,7 +6,8 @@ import { Producer } from 'kafkajs';
 import { RunnelNode, apiVersions } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
 import { kcatConsume } from './support/kcat';
-import { apiVersionsV0, apiVersionsV3, exchange, frame, FrameWriter, listOffsetsV1, metadataV0, metadataV4, prng } from './support/raw';
+import * as net from 'node:net';
+import { apiVersionsV0, apiVersionsV3, exchange, fetchV4, frame, FrameWriter, listOffsetsV1, metadataV0, metadataV4, prng } from './support/raw';
 import { sleep, startNode, withLogs } from './support/nodes';
 
 let node: RunnelNode;
@@ -103,6 +104,46 @@ describe('hostile input', () => {
       expect(o.closed).toBe(true);
       expect(o.responses).toHaveLength(0);
       await expectStillServing();
+    }));
+
+  it('answers 2000 pipelined requests in order', () =>
+    withLogs(node, async () => {
+      const frames = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? apiVersionsV0(i) : metadataV0(i)));
+      const o = await exchange(node.kafkaPort, [Buffer.concat(frames)], { expectResponses: 2000, waitMs: 20_000 });
+      expect(o.closed).toBe(false);
+      const ids = o.responses.map((r) => r.readInt32BE(0));
+      expect(ids).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    }));
+
+  it('stops reading from a client that never reads its responses (bounded memory)', () =>
+    withLogs(node, async () => {
+      const { kafka } = kafkajs(node.bootstrap, 'hostile-backpressure');
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'hostile-big', numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let b = 0; b < 4; b++) {
+        await producer.send({ topic: 'hostile-big', messages: Array.from({ length: 256 }, (_, i) => ({ value: Buffer.alloc(1024, b * 256 + i) })) });
+      }
+      await producer.disconnect();
+
+      const before = rssMb(node.pid!);
+      // 600 fetches of ~1 MiB each = ~600 MiB of responses if the broker kept reading and queueing.
+      const sock = net.connect({ host: '127.0.0.1', port: node.kafkaPort });
+      sock.on('error', () => undefined);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.pause(); // never read
+      const req = Buffer.concat(Array.from({ length: 600 }, (_, i) => fetchV4(i, 'hostile-big', 0n, 1 << 20)));
+      sock.write(req);
+      await sleep(3000);
+      const grown = rssMb(node.pid!) - before;
+      // Meanwhile, other clients are served normally.
+      await expectStillServing();
+      sock.destroy();
+      // Without backpressure this is ~480 MB; with it, what sits in socket buffers and in-flight responses (~120 MB today).
+      expect(grown).toBeLessThan(300);
     }));
 
   it('survives a seeded fuzz of mutated and random frames while kafkajs keeps producing without errors', () =>

@@ -28,14 +28,15 @@ elif mode == "produce_consume":
 
     topic = args["topic"]
     n = args["count"]
-    producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="runnel-e2e-kp", acks=1, linger_ms=5,
+    producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="runnel-e2e-kp", acks=args.get("acks", 1), linger_ms=5,
                              compression_type=args.get("compression"), max_block_ms=30000)
     out["api_version"] = list(producer.config["api_version"])
     futures = [producer.send(topic, key=("k%d" % (i % 5)).encode(), value=("kp-%d" % i).encode(),
                              headers=[("idx", str(i).encode())], partition=0) for i in range(n)]
     producer.flush(30)
     offsets = [f.get(timeout=30).offset for f in futures]
-    out["offsets_contiguous"] = offsets == list(range(offsets[0], offsets[0] + n))
+    # With acks=0 there is no response, so kafka-python reports offset -1 for every record.
+    out["offsets_contiguous"] = offsets == list(range(offsets[0], offsets[0] + n)) or set(offsets) == {-1}
     out["first_offset"] = offsets[0]
     producer.close(10)
 
@@ -53,8 +54,9 @@ elif mode == "produce_consume":
         batch = consumer.poll(timeout_ms=1000, max_records=1000)
         for records in batch.values():
             for r in records:
-                got.append({"offset": r.offset, "key": r.key.decode(), "value": r.value.decode(),
-                            "headers": [[k, v.decode()] for k, v in r.headers]})
+                got.append({"offset": r.offset, "key": r.key.decode() if r.key is not None else None,
+                            "value": r.value.decode(), "headers": [[k, v.decode()] for k, v in r.headers],
+                            "timestamp": r.timestamp, "timestamp_type": r.timestamp_type})
     out["consumed"] = len(got)
     out["values_in_order"] = [g["value"] for g in got] == ["kp-%d" % i for i in range(n)]
     out["first"] = got[0] if got else None
@@ -64,6 +66,27 @@ elif mode == "produce_consume":
     batch = consumer.poll(timeout_ms=5000, max_records=1)
     mid = [r for rs in batch.values() for r in rs]
     out["seek_middle_value"] = mid[0].value.decode() if mid else None
+    consumer.close()
+
+elif mode == "consume":
+    # Reads a whole partition with CRC checks on (kafka-python's default) and reports timestamps.
+    from kafka import KafkaConsumer, TopicPartition
+
+    tp = TopicPartition(args["topic"], args.get("partition", 0))
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="runnel-e2e-kp", group_id=None,
+                             enable_auto_commit=False, auto_offset_reset="earliest", check_crcs=True)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    end = consumer.end_offsets([tp])[tp]
+    got = []
+    deadline = time.time() + 30
+    while consumer.position(tp) < end and time.time() < deadline:
+        for records in consumer.poll(timeout_ms=1000).values():
+            for r in records:
+                got.append({"offset": r.offset, "value": r.value.decode(), "timestamp": r.timestamp,
+                            "timestamp_type": r.timestamp_type})
+    out["records"] = got
+    out["end"] = end
     consumer.close()
 
 elif mode == "admin":

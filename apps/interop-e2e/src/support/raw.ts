@@ -99,6 +99,15 @@ export const metadataV4 = (corr: number, topics: string[] | null, autoCreate = f
 export const listOffsetsV1 = (corr: number, topic: string) =>
   frame(2, 1, corr, new FrameWriter().int32(-1).int32(1).string(topic).int32(1).int32(0).int64(-1n).toBuffer());
 
+/** Fetch v4 for one partition from `offset`, answering at once (max_wait 0), up to `maxBytes`. */
+export const fetchV4 = (corr: number, topic: string, offset: bigint, maxBytes: number) =>
+  frame(
+    1,
+    4,
+    corr,
+    new FrameWriter().int32(-1).int32(0).int32(0).int32(maxBytes).int8(0).int32(1).string(topic).int32(1).int32(0).int64(offset).int32(maxBytes).toBuffer(),
+  );
+
 export interface Observed {
   /** Complete response frames received (without size prefix). */
   responses: Buffer[];

@@ -39,6 +39,14 @@ describe('kafka-python', () => {
       expect(r.seek_middle_value).toBe('kp-150');
     }));
 
+  it('produces with acks=0 (no response expected, none sent) and the records arrive', () =>
+    withLogs(node, async () => {
+      const r = await python<Record<string, any>>('kp_client.py', { mode: 'produce_consume', bootstrap: node.bootstrap, topic: 'kp-acks0', count: 300, acks: 0 });
+      expect(r.consumed).toBe(300);
+      expect(r.values_in_order).toBe(true);
+      expect(r.end_offsets).toBe(300);
+    }));
+
   it('admin client creates and deletes topics', () =>
     withLogs(node, async () => {
       const r = await python<Record<string, any>>('kp_client.py', { mode: 'admin', bootstrap: node.bootstrap, topic: 'kp-admin' });

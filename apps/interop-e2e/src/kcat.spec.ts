@@ -1,5 +1,7 @@
 // kcat 1.7.1 (librdkafka 2.0.2) against a real node: the first thing many users try.
 import { RunnelNode } from '@runnel/testing';
+import { kafkajs } from './support/kafkajs';
+import { python } from './support/python';
 import { kcat, kcatConsume, kcatProduce } from './support/kcat';
 import { describeRun } from './support/run';
 import { sleep, startNode, withLogs } from './support/nodes';
@@ -91,6 +93,39 @@ describe('kcat', () => {
       expect(await query(msgs[15].ts)).toBeLessThanOrEqual(15);
       expect(await query(msgs[15].ts)).toBeGreaterThanOrEqual(10);
       expect(await query(t1 + 3_600_000)).toBe(-1);
+    }));
+
+  it('stamps LogAppendTime topics with broker time and keeps CRCs valid (compressed and not)', () =>
+    withLogs(node, async () => {
+      const topic = 'kc-logappend';
+      const admin = kafkajs(node.bootstrap, 'kcat-e2e-admin').kafka.admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }], waitForLeaders: true });
+      } finally {
+        await admin.disconnect();
+      }
+      const t0 = Date.now();
+      await kcatProduce(node.bootstrap, topic, lines(50, (i) => `plain-${i}`), ['-p', '0']);
+      await kcatProduce(node.bootstrap, topic, lines(50, (i) => `gz-${i}`), ['-p', '0', '-z', 'gzip', '-X', 'linger.ms=50']);
+      const t1 = Date.now();
+      // librdkafka with check.crcs=true rejects a batch whose CRC wasn't recomputed after the timestamp rewrite.
+      const msgs = await kcatConsume(node.bootstrap, topic, ['-p', '0', '-X', 'check.crcs=true']);
+      expect(msgs).toHaveLength(100);
+      for (const m of msgs) {
+        expect(m.tstype).toBe('logappend');
+        expect(m.ts).toBeGreaterThanOrEqual(t0 - 50);
+        expect(m.ts).toBeLessThanOrEqual(t1 + 50);
+      }
+      // kafka-python verifies CRCs by default.
+      const kp = await python<{ records: Array<{ value: string; timestamp: number; timestamp_type: number }>; end: number }>('kp_client.py', {
+        mode: 'consume',
+        bootstrap: node.bootstrap,
+        topic,
+      });
+      expect(kp.end).toBe(100);
+      expect(kp.records.map((r) => r.value)).toEqual(msgs.map((m) => m.payload));
+      expect(new Set(kp.records.map((r) => r.timestamp_type))).toEqual(new Set([1]));
     }));
 
   it('wakes a waiting consumer as soon as a record is appended (long-poll fetch)', () =>

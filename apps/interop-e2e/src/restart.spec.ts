@@ -141,6 +141,33 @@ describe('restart', () => {
     });
   });
 
+  it('recovers from being frozen (SIGSTOP) longer than broker.session.timeout.ms, like a laptop lid closing', async () => {
+    node = await startNode('restart-freeze');
+    const n = node;
+    await withLogs(n, async () => {
+      const { kafka } = kafkajs(n.bootstrap, 'freeze-e2e');
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'rs-freeze', numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      try {
+        await producer.send({ topic: 'rs-freeze', messages: [{ value: 'before' }] });
+        n.pause();
+        await sleep(11_000); // > broker.session.timeout.ms (9 s): heartbeats stop, the session "expires" on wake
+        n.resume();
+        // The producer retries (up to ~30 s) through any fencing/unfencing after the wake-up.
+        const t0 = Date.now();
+        await producer.send({ topic: 'rs-freeze', messages: [{ value: 'after' }] });
+        process.stderr.write(`[freeze] first send after SIGCONT took ${Date.now() - t0} ms\n`);
+      } finally {
+        await producer.disconnect();
+      }
+      expect((await kcatConsume(n.bootstrap, 'rs-freeze')).map((m) => m.payload)).toEqual(['before', 'after']);
+    });
+  });
+
   it('`npm start -- --override listeners=... --override log.dirs=DIR` works and restarts on the same data', async () => {
     const root = findRepoRoot();
     const [p1, p2, m1, m2] = await freePorts(4);

@@ -118,7 +118,22 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   const readiness = () => ({ ready, details: { metadataOffset: metadata.offset, brokerEpoch: brokerEpoch() } });
   let app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>> | null = null;
 
-  const loader = new MetadataLoader({ image, controller, nodeId, log: log.child('metadata') });
+  // The long-poll metadata Fetch gets its own controller connection, so admin forwards and heartbeats never queue
+  // behind a parked fetch.
+  const metadataChannel = new ControllerChannel({
+    voters: voters.map((v) => ({ id: v.nodeId, host: v.host, port: v.port })),
+    clientId: `runnel-broker-${nodeId}-metadata`,
+    metadata,
+    log: log.child('controller'),
+  });
+  const isVoter = voters.some((v) => v.nodeId === nodeId);
+  const loader = new MetadataLoader({
+    image,
+    controller: metadataChannel,
+    nodeId,
+    observerId: isVoter ? undefined : nodeId,
+    log: log.child('metadata'),
+  });
   const cleanup: Array<() => Promise<void> | void> = [];
   let stopExpiry = (): void => undefined;
   try {
@@ -186,6 +201,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     await runCleanup(cleanup.reverse(), log);
     fetchWaiter.close();
     controller.close();
+    metadataChannel.close();
     await closeLogManager(logManager);
     throw err;
   }
@@ -209,6 +225,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
           stopGroupCoordinator(services);
           replicas.stop();
           controller.close();
+          metadataChannel.close();
           await closeLogManager(logManager);
           await app?.close();
           log.info('stopped');

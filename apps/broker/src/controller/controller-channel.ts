@@ -34,6 +34,13 @@ export function parseVoters(value: string): ControllerVoter[] {
     });
 }
 
+const NOT_CONTROLLER = 41;
+const RETRY_BACKOFF_MS = 150;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 export class ControllerChannel {
   private conn: KafkaConnection | null = null;
   private connecting: Promise<KafkaConnection> | null = null;
@@ -43,16 +50,52 @@ export class ControllerChannel {
 
   constructor(private readonly opts: ControllerChannelOptions) {}
 
-  /** Send one request to the active controller and return the decoded response body. Reconnects as needed. */
+  /**
+   * Send one request to the active controller and return the decoded response body. With several voters only the
+   * Raft leader serves: a top-level NOT_CONTROLLER answer, or a voter we cannot connect to, moves on to the leader
+   * (or the next voter) and retries until `requestTimeoutMs`. A request that was sent but got no answer is not
+   * retried (it may have been applied).
+   */
   async send<Res = any>(apiKey: number, version: number, body: unknown): Promise<Res> {
-    const conn = await this.connection();
-    try {
-      return await withTimeout(conn.send(apiKey, version, body as any) as Promise<Res>, this.opts.requestTimeoutMs ?? 30_000);
-    } catch (err) {
-      // A broken connection is dropped so the next call reconnects (maybe to another voter).
-      this.dropConnection(conn);
-      throw err;
+    const timeoutMs = this.opts.requestTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let conn: KafkaConnection;
+      try {
+        conn = await this.connection();
+      } catch (err) {
+        if (Date.now() + RETRY_BACKOFF_MS >= deadline || this.closed) throw err;
+        await sleep(RETRY_BACKOFF_MS);
+        continue;
+      }
+      let res: Res;
+      try {
+        res = await withTimeout(conn.send(apiKey, version, body as any) as Promise<Res>, Math.max(deadline - Date.now(), 1));
+      } catch (err) {
+        // A broken connection is dropped so the next call reconnects (maybe to another voter).
+        this.dropConnection(conn);
+        throw err;
+      }
+      const code = (res as { errorCode?: number } | null)?.errorCode;
+      if (code === NOT_CONTROLLER && Date.now() + RETRY_BACKOFF_MS < deadline && !this.closed) {
+        this.notController();
+        await sleep(RETRY_BACKOFF_MS);
+        continue;
+      }
+      return res;
     }
+  }
+
+  /**
+   * The voter we talk to is not the active controller (NOT_CONTROLLER / NOT_LEADER_OR_FOLLOWER): reconnect to
+   * `leaderId` when it names a voter, else to the next voter in controller.quorum.voters.
+   */
+  notController(leaderId?: number): void {
+    const voters = this.opts.voters;
+    const idx = leaderId !== undefined && leaderId >= 0 ? voters.findIndex((v) => v.id === leaderId) : -1;
+    const current = this.voterIndex;
+    this.voterIndex = idx >= 0 ? idx : (current + 1) % Math.max(voters.length, 1);
+    if (this.conn && (idx < 0 || idx !== current)) this.dropConnection(this.conn);
   }
 
   /** Highest version of `apiKey` both this broker (up to `wanted`) and the controller support, or -1. */

@@ -7,11 +7,14 @@ import type { ControllerChannel } from '../controller/controller-channel';
 import type { Logger } from '../util/logger';
 
 const MAX_BYTES = 8 * 1024 * 1024;
+const NOT_LEADER_OR_FOLLOWER = 6;
 
 export interface MetadataLoaderOptions {
   readonly image: MetadataImage;
   readonly controller: ControllerChannel;
   readonly nodeId: number;
+  /** Replica id for the metadata fetch (the node id for a pure broker), or undefined for -1. */
+  readonly observerId?: number;
   readonly log: Logger;
   readonly maxWaitMs?: number;
   /** Called when the image had to be rebuilt from scratch (divergence / snapshot). */
@@ -76,7 +79,9 @@ export class MetadataLoader {
     const maxWaitMs = this.caughtUp ? (this.opts.maxWaitMs ?? 500) : 0;
     const res = await controller.send<any>(ApiKey.Fetch, version, {
       clusterId: image.clusterId,
-      replicaId: -1,
+      // Kafka brokers fetch the metadata log as observers under their own node id; a node that is also a voter
+      // (combined mode) fetches anonymously so the Raft leader never mistakes it for a voter's replication.
+      replicaId: this.opts.observerId ?? -1,
       maxWaitMs,
       minBytes: 1,
       maxBytes: MAX_BYTES,
@@ -105,6 +110,11 @@ export class MetadataLoader {
     if (res.errorCode) throw new Error(`Fetch error ${res.errorCode}`);
     const p = res.responses?.[0]?.partitions?.[0];
     if (!p) throw new Error('empty metadata fetch response');
+    if (p.errorCode === NOT_LEADER_OR_FOLLOWER) {
+      // Asked a voter that is not the Raft leader: go where it points (or to the next voter) and retry.
+      controller.notController(p.currentLeader?.leaderId);
+      throw new Error(`voter is not the metadata leader (leader ${p.currentLeader?.leaderId ?? 'unknown'})`);
+    }
     if (p.errorCode !== 0) throw new Error(`metadata fetch partition error ${p.errorCode}`);
     const diverged = p.divergingEpoch && p.divergingEpoch.epoch >= 0;
     const snapshot = p.snapshotId && p.snapshotId.epoch >= 0;
@@ -124,15 +134,7 @@ export class MetadataLoader {
   }
 
   private reset(): void {
-    const img = this.opts.image;
-    img.offset = -1;
-    img.epoch = -1;
-    img.topics.clear();
-    img.topicsById.clear();
-    img.brokers.clear();
-    img.topicConfigs.clear();
-    img.brokerConfigs.clear();
-    img.features.clear();
+    this.opts.image.reset();
     this.opts.onReset?.();
   }
 }

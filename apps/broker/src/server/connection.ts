@@ -71,8 +71,10 @@ export class Connection {
     private readonly opts: ConnectionOptions,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.maxInFlight = opts.maxInFlight ?? 100;
-    this.maxQueued = opts.maxQueuedResponseBytes ?? 16 * 1024 * 1024;
+    // Kafka handles one request per connection at a time; we pipeline, but bound what one connection can make the
+    // broker hold: requests being served, and response bytes the client has not read yet.
+    this.maxInFlight = opts.maxInFlight ?? 32;
+    this.maxQueued = opts.maxQueuedResponseBytes ?? 8 * 1024 * 1024;
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('drain', () => this.maybeResume());

@@ -24,6 +24,8 @@ export class MiniController {
   private readonly topics = new Map<string, { id: string; partitions: number }>();
   private nextPid = 0;
   port = 0;
+  /** Play a follower voter: refuse writes with NOT_CONTROLLER and point metadata fetches at `leaderId`. */
+  follower: { leaderId: number } | null = null;
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((socket) => {
@@ -62,6 +64,7 @@ export class MiniController {
   }
 
   private async respond(key: number, version: number, req: any): Promise<any> {
+    if (this.follower && key !== ApiKey.ApiVersions) return this.refuse(key);
     switch (key) {
       case ApiKey.ApiVersions:
         return {
@@ -135,6 +138,30 @@ export class MiniController {
       default:
         throw new Error(`mini controller: API ${key} not served`);
     }
+  }
+
+  private refuse(key: number): any {
+    if (key === ApiKey.Fetch) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        sessionId: 0,
+        responses: [
+          {
+            topic: '__cluster_metadata',
+            topicId: 'AAAAAAAAAAAAAAAAAAAAAQ',
+            partitions: [
+              {
+                partitionIndex: 0, errorCode: 6, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n,
+                abortedTransactions: null, preferredReadReplica: -1, records: null,
+                currentLeader: { leaderId: this.follower!.leaderId, leaderEpoch: 1 },
+              },
+            ],
+          },
+        ],
+      };
+    }
+    return { throttleTimeMs: 0, errorCode: 41, brokerEpoch: -1n, isCaughtUp: false, isFenced: true, shouldShutDown: false, producerIdStart: -1n, producerIdLen: 0, clusterId: '', controllerId: this.follower!.leaderId, brokers: [], topics: [] };
   }
 
   private createTopic(t: any): any {

@@ -218,6 +218,11 @@ describe('kafka-python consumer groups', () => {
       await createTopic('grp-kp', 3);
       const r = await python<any>('groups_kp.py', { bootstrap: node.bootstrap, topic: 'grp-kp', group: 'grp-kp', count: 60 });
       expect(r.seen).toBe(60);
+      expect(r.pair_seen).toBe(60);
+      // Two kafka-python members split the three partitions between them.
+      expect([...r.pair_assignments[0], ...r.pair_assignments[1]].sort()).toEqual([0, 1, 2]);
+      expect(r.pair_assignments[0].length).toBeGreaterThan(0);
+      expect(r.pair_assignments[1].length).toBeGreaterThan(0);
       expect(r.committed).toEqual({ '0': 20, '1': 20, '2': 20 });
       expect(r.assignment).toEqual([0, 1, 2]);
       expect(r.simple_committed).toBe(7);

@@ -5,6 +5,7 @@ Usage: groups_kp.py '{"bootstrap": "...", "topic": "t", "group": "g", "count": 6
 """
 import json
 import sys
+import threading
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -37,6 +38,44 @@ committed = {str(tp.partition): consumer.committed(tp) for tp in tps}
 assignment = sorted(tp.partition for tp in consumer.assignment())
 consumer.close()
 
+# Two members of a second group rebalance with each other (JoinGroup v2 / SyncGroup v1 / Heartbeat v1). Each runs
+# in its own thread: kafka-python's poll() blocks inside JoinGroup until every member has rejoined.
+pair_seen = set()
+lock = threading.Lock()
+stop = threading.Event()
+members = []
+
+
+def run_member():
+    c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group + "-pair", auto_offset_reset="earliest",
+                      session_timeout_ms=6000, heartbeat_interval_ms=500, auto_commit_interval_ms=200,
+                      max_poll_interval_ms=20000)
+    members.append(c)
+    while not stop.is_set():
+        for recs in c.poll(timeout_ms=100).values():
+            with lock:
+                for r in recs:
+                    pair_seen.add(r.value.decode())
+
+
+t1 = threading.Thread(target=run_member)
+t1.start()
+deadline = time.time() + 60
+while time.time() < deadline and not (members and members[0].assignment()):
+    time.sleep(0.1)
+t2 = threading.Thread(target=run_member)
+t2.start()
+while time.time() < deadline:
+    if len(members) == 2 and members[0].assignment() and members[1].assignment() and len(pair_seen) >= count:
+        break
+    time.sleep(0.1)
+pair_assignments = [sorted(tp.partition for tp in c.assignment()) for c in members]
+stop.set()
+t1.join()
+t2.join()
+for c in members:
+    c.close()
+
 # A consumer outside any group (assign(), no subscription) commits with generation -1 and member "".
 simple = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group + "-simple", enable_auto_commit=False)
 simple.assign([TopicPartition(topic, 0)])
@@ -52,6 +91,8 @@ admin.close()
 
 print(json.dumps({
     "seen": len(set(seen)),
+    "pair_seen": len(pair_seen),
+    "pair_assignments": pair_assignments,
     "committed": committed,
     "assignment": assignment,
     "simple_committed": simple_committed,

@@ -34,7 +34,7 @@ describe('kafka-python', () => {
       expect(r.end_offsets).toBe(300);
       expect(r.consumed).toBe(300);
       expect(r.values_in_order).toBe(true);
-      expect(r.first).toEqual({ offset: 0, key: 'k0', value: 'kp-0', headers: [['idx', '0']] });
+      expect(r.first).toMatchObject({ offset: 0, key: 'k0', value: 'kp-0', headers: [['idx', '0']], timestamp_type: 0 });
       expect(r.last).toMatchObject({ offset: 299, value: 'kp-299' });
       expect(r.seek_middle_value).toBe('kp-150');
     }));

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
 import { apiVersions, findRepoRoot, freePorts, logDir, RunnelNode } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
+import { python } from './support/python';
 import { kcatConsume, kcatProduce } from './support/kcat';
 import { eventually, sleep, startNode, withLogs } from './support/nodes';
 
@@ -138,6 +139,33 @@ describe('restart', () => {
         const offs = read.filter((m) => m.partition === p).map((m) => m.offset);
         expect(offs).toEqual(Array.from({ length: offs.length }, (_, i) => i));
       }
+    });
+  });
+
+  it('idempotent producer across a kill -9 and restart: every record once, no duplicates', async () => {
+    node = await startNode('restart-idem');
+    const n = node;
+    await withLogs(n, async () => {
+      const { kafka } = kafkajs(n.bootstrap, 'idem-restart-e2e');
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'rs-idem', numPartitions: 2 }], waitForLeaders: true });
+      await admin.disconnect();
+      const count = 60_000;
+      const producing = python<Record<string, any>>('ck_idempotent.py', { bootstrap: n.bootstrap, topic: 'rs-idem', count, throttle: true }, 120_000);
+      let finished = false;
+      void producing.then(() => (finished = true), () => (finished = true));
+      await sleep(1500);
+      await n.kill();
+      expect(finished).toBe(false); // the kill really happened mid-stream
+      await n.start();
+      const r = await producing;
+      process.stderr.write(`[idempotent restart] ${JSON.stringify(r)}\n`);
+      expect(r).toMatchObject({ delivered: count, error_count: 0, unflushed: 0 });
+      const msgs = await kcatConsume(n.bootstrap, 'rs-idem', [], 120_000);
+      const values = msgs.map((m) => m.payload);
+      expect(new Set(values).size).toBe(count);
+      expect(values.length).toBe(count);
     });
   });
 

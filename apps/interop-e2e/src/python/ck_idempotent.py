@@ -30,10 +30,15 @@ def on_delivery(err, msg):
         delivered.append((msg.partition(), msg.offset(), msg.value().decode()))
 
 
+import time
+
 for i in range(count):
     producer.produce(topic, key=("k%d" % (i % 7)).encode(), value=("v-%d" % i).encode(), on_delivery=on_delivery)
     if i % 1000 == 0:
         producer.poll(0)
+        if args.get("throttle"):
+            # Spread the writes over a few seconds so a restart happens mid-stream.
+            time.sleep(0.05)
 remaining = producer.flush(60)
 
 by_partition = {}

@@ -45,6 +45,59 @@ describe('hostile input', () => {
       expect(o.responses[0].readInt16BE(4)).toBe(0);
     }));
 
+  it('Metadata v0 with an empty topic list returns every topic (v0 semantics), v1 with an empty list none', () =>
+    withLogs(node, async () => {
+      const { kafka } = kafkajs(node.bootstrap, 'hostile-md');
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'md-v0-a', numPartitions: 2 }, { topic: 'md-v0-b' }], waitForLeaders: true });
+      await admin.disconnect();
+      const topicsOf = (body: Buffer): string[] => {
+        let o = 4; // correlation id
+        const nb = body.readInt32BE(o);
+        o += 4;
+        for (let i = 0; i < nb; i++) {
+          o += 4;
+          o += 2 + body.readInt16BE(o);
+          o += 4;
+        }
+        const nt = body.readInt32BE(o);
+        o += 4;
+        const names: string[] = [];
+        for (let i = 0; i < nt; i++) {
+          o += 2; // error code
+          const len = body.readInt16BE(o);
+          names.push(body.toString('utf8', o + 2, o + 2 + len));
+          o += 2 + len;
+          const np = body.readInt32BE(o);
+          o += 4;
+          for (let p = 0; p < np; p++) {
+            o += 2 + 4 + 4;
+            o += 4 + 4 * body.readInt32BE(o);
+            o += 4 + 4 * body.readInt32BE(o);
+          }
+        }
+        return names;
+      };
+      const v0 = await exchange(node.kafkaPort, [metadataV0(1)], { expectResponses: 1 });
+      expect(topicsOf(v0.responses[0])).toEqual(expect.arrayContaining(['md-v0-a', 'md-v0-b']));
+      const v1 = await exchange(node.kafkaPort, [frame(3, 1, 2, new FrameWriter().int32(0).toBuffer())], { expectResponses: 1 });
+      expect(v1.responses).toHaveLength(1);
+      const b = v1.responses[0];
+      let o = 4;
+      const nb = b.readInt32BE(o);
+      o += 4;
+      for (let i = 0; i < nb; i++) {
+        o += 4;
+        o += 2 + b.readInt16BE(o);
+        o += 4;
+        const rack = b.readInt16BE(o);
+        o += 2 + (rack > 0 ? rack : 0);
+      }
+      o += 4; // controller id
+      expect(b.readInt32BE(o)).toBe(0); // v1+: an empty list asks for no topics
+    }));
+
   it('answers an ApiVersions version above its range with UNSUPPORTED_VERSION in the v0 layout', () =>
     withLogs(node, async () => {
       const o = await exchange(node.kafkaPort, [frame(18, 99, 7, Buffer.alloc(0), { headerV2: true })], { expectResponses: 1 });

@@ -72,6 +72,18 @@ describe('/metrics and /health', () => {
       const names = new Set(s.filter((x) => x.name.startsWith('runnel_controller_')).map((x) => x.name));
       expect(names.size).toBeGreaterThanOrEqual(3);
       expect(s.some((x) => x.name.startsWith('runnel_broker_'))).toBe(false);
+      // The gauges an operator alerts on (Kafka's ActiveControllerCount, FencedBrokerCount, GlobalTopicCount).
+      const one = (name: string) => {
+        const found = findSamples(s, name);
+        expect([name, found.length]).toEqual([name, 1]);
+        return found[0].value;
+      };
+      expect(one('runnel_controller_active_controller')).toBe(1);
+      expect(one('runnel_controller_registered_brokers')).toBe(1);
+      expect(one('runnel_controller_fenced_brokers')).toBe(0);
+      expect(one('runnel_controller_topics')).toBeGreaterThanOrEqual(1); // m-topic from the test above
+      expect(one('runnel_controller_offline_partitions')).toBe(0);
+      expect(one('runnel_controller_raft_high_watermark')).toBeGreaterThan(0);
     }));
 
   it('follows Prometheus naming: runnel_ prefix, _total counters, base units', () =>

@@ -7,7 +7,7 @@ import { RunnelNode, apiVersions } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
 import { kcatConsume } from './support/kcat';
 import * as net from 'node:net';
-import { apiVersionsV0, apiVersionsV3, exchange, fetchV4, frame, FrameWriter, listOffsetsV1, metadataV0, metadataV4, prng } from './support/raw';
+import { apiVersionsV0, apiVersionsV3, exchange, fetchV4, parseFetchV4, frame, FrameWriter, listOffsetsV1, metadataV0, metadataV4, prng } from './support/raw';
 import { sleep, startNode, withLogs } from './support/nodes';
 
 let node: RunnelNode;
@@ -166,6 +166,47 @@ describe('hostile input', () => {
       expect(o.closed).toBe(false);
       const ids = o.responses.map((r) => r.readInt32BE(0));
       expect(ids).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    }));
+
+  it('Fetch honours max_wait_ms, min_bytes and the partition byte limit', () =>
+    withLogs(node, async () => {
+      const { kafka } = kafkajs(node.bootstrap, 'hostile-fetch');
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'fetch-sem', numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let b = 0; b < 3; b++) await producer.send({ topic: 'fetch-sem', messages: Array.from({ length: 10 }, (_, i) => ({ value: `b${b}-${i}-${'z'.repeat(200)}` })) });
+      await producer.disconnect();
+      const timed = async (f: Buffer) => {
+        const t0 = Date.now();
+        const o = await exchange(node.kafkaPort, [f], { expectResponses: 1, waitMs: 10_000 });
+        expect(o.responses).toHaveLength(1);
+        return { ms: Date.now() - t0, r: parseFetchV4(o.responses[0]) };
+      };
+      // Data available and min_bytes 1: immediate, despite a long max_wait.
+      const now = await timed(fetchV4(1, 'fetch-sem', 0n, 1 << 20, { maxWaitMs: 5000, minBytes: 1 }));
+      expect(now.r).toMatchObject({ errorCode: 0, highWatermark: 30n });
+      expect(now.r.recordBytes).toBeGreaterThan(3 * 10 * 200);
+      expect(now.ms).toBeLessThan(1000);
+      // More than is available: waits for max_wait_ms, then answers with what there is.
+      const waited = await timed(fetchV4(2, 'fetch-sem', 0n, 1 << 20, { maxWaitMs: 1500, minBytes: 1 << 20 }));
+      expect(waited.r.errorCode).toBe(0);
+      expect(waited.r.recordBytes).toBe(now.r.recordBytes);
+      expect(waited.ms).toBeGreaterThanOrEqual(1300);
+      expect(waited.ms).toBeLessThan(4000);
+      // At the end of the log: waits max_wait_ms and returns no records.
+      const empty = await timed(fetchV4(3, 'fetch-sem', 30n, 1 << 20, { maxWaitMs: 800, minBytes: 1 }));
+      expect(empty.r).toMatchObject({ errorCode: 0, recordBytes: 0 });
+      expect(empty.ms).toBeGreaterThanOrEqual(600);
+      // A small partition limit returns whole batches: at least one, not everything.
+      const limited = await timed(fetchV4(4, 'fetch-sem', 0n, 1 << 20, { partitionMaxBytes: 100 }));
+      expect(limited.r.recordBytes).toBeGreaterThan(100);
+      expect(limited.r.recordBytes).toBeLessThan(now.r.recordBytes);
+      // Past the end: OFFSET_OUT_OF_RANGE (1).
+      const out = await timed(fetchV4(5, 'fetch-sem', 31n, 1 << 20));
+      expect(out.r.errorCode).toBe(1);
     }));
 
   it('stops reading from a client that never reads its responses (bounded memory)', () =>

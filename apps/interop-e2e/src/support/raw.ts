@@ -100,13 +100,42 @@ export const listOffsetsV1 = (corr: number, topic: string) =>
   frame(2, 1, corr, new FrameWriter().int32(-1).int32(1).string(topic).int32(1).int32(0).int64(-1n).toBuffer());
 
 /** Fetch v4 for one partition from `offset`, answering at once (max_wait 0), up to `maxBytes`. */
-export const fetchV4 = (corr: number, topic: string, offset: bigint, maxBytes: number) =>
+export const fetchV4 = (corr: number, topic: string, offset: bigint, maxBytes: number, opts: { maxWaitMs?: number; minBytes?: number; partitionMaxBytes?: number } = {}) =>
   frame(
     1,
     4,
     corr,
-    new FrameWriter().int32(-1).int32(0).int32(0).int32(maxBytes).int8(0).int32(1).string(topic).int32(1).int32(0).int64(offset).int32(maxBytes).toBuffer(),
+    new FrameWriter()
+      .int32(-1)
+      .int32(opts.maxWaitMs ?? 0)
+      .int32(opts.minBytes ?? 0)
+      .int32(maxBytes)
+      .int8(0)
+      .int32(1)
+      .string(topic)
+      .int32(1)
+      .int32(0)
+      .int64(offset)
+      .int32(opts.partitionMaxBytes ?? maxBytes)
+      .toBuffer(),
   );
+
+/** Fetch v4 response for one partition: error code, high watermark and the size of the records. */
+export function parseFetchV4(body: Buffer): { errorCode: number; highWatermark: bigint; recordBytes: number } {
+  let o = 4 + 4; // correlation id, throttle time
+  o += 4; // topic count (1)
+  o += 2 + body.readInt16BE(o); // topic name
+  o += 4; // partition count (1)
+  o += 4; // partition index
+  const errorCode = body.readInt16BE(o);
+  o += 2;
+  const highWatermark = body.readBigInt64BE(o);
+  o += 8 + 8; // high watermark, last stable offset
+  const aborted = body.readInt32BE(o);
+  o += 4 + (aborted > 0 ? aborted * 16 : 0);
+  const recordBytes = body.readInt32BE(o);
+  return { errorCode, highWatermark, recordBytes: Math.max(0, recordBytes) };
+}
 
 export interface Observed {
   /** Complete response frames received (without size prefix). */

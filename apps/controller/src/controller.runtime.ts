@@ -12,6 +12,7 @@ import { ControllerMetrics } from './metrics/controller.metrics';
 import { KafkaListener } from './network/kafka-listener';
 import { QuorumStateStore } from './raft/quorum-state';
 import { RaftClient } from './raft/raft-client';
+import { NetworkRaftTransport } from './raft/transport';
 import { ensureClusterId } from './storage/meta-properties';
 import { createLogger } from './util/logger';
 
@@ -39,8 +40,10 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     this.metrics = new ControllerMetrics(registry);
   }
 
+  /** Ready: the active controller, or (several voters) a voter following a known leader. */
   get ready(): boolean {
-    return !this.stopped && !!this.controller?.active && !!this.listener;
+    if (this.stopped || !this.listener || !this.controller || !this.raft) return false;
+    return this.controller.active || (this.raft.voters.length > 1 && this.raft.role === 'follower' && this.raft.highWatermark >= 0);
   }
 
   get port(): number {
@@ -80,30 +83,59 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
       logger: { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m) },
     });
 
+    const multiVoter = voters.length > 1;
     this.raft = new RaftClient({
       nodeId,
       voters: voters.map((v) => v.nodeId),
       log: this.log,
       stateStore: new QuorumStateStore(partitionDir),
       clusterId,
+      electionTimeoutMs: config.getInt('controller.quorum.election.timeout.ms'),
+      fetchTimeoutMs: config.getInt('controller.quorum.fetch.timeout.ms'),
+      transport: multiVoter
+        ? new NetworkRaftTransport(
+            voters.filter((v) => v.nodeId !== nodeId).map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port })),
+            `raft-${nodeId}`,
+          )
+        : undefined,
     });
+    this.metrics.attachRaft(this.raft);
     this.controller = new QuorumController(this.raft, clusterId, {
       onCommitLatency: (s) => this.metrics.commitLatency.observe(s),
+      onActivated: () => this.brokers?.resetSessions(),
     });
     this.metrics.attach(this.controller, this.raft);
+    this.brokers = new BrokerLifecycle(this.controller, config.getInt('broker.session.timeout.ms'));
+    if (multiVoter) {
+      // The listener must be up before the election: the other voters' Vote and Fetch arrive there.
+      await this.openListener(config, voters, listenerCfg, nodeId);
+    }
     await this.controller.start();
     this.logger.log(
       `metadata log replayed to offset ${this.controller.image.offset}: ${this.controller.image.topics.size} topic(s), ` +
         `${this.controller.image.brokers.size} broker(s)`,
     );
+    if (!multiVoter) await this.openListener(config, voters, listenerCfg, nodeId);
+    this.brokers.start();
+    this.logger.log(
+      `controller ${nodeId} ${this.controller.active ? 'active' : `started as ${this.raft.role}`} on ${listenerCfg.name}://${listenerCfg.host || '0.0.0.0'}:${this.port} ` +
+        `(cluster ${clusterId}, raft epoch ${this.raft.epoch}, metadata offset ${this.controller.image.offset})`,
+    );
+  }
 
-    this.brokers = new BrokerLifecycle(this.controller, config.getInt('broker.session.timeout.ms'));
+  private async openListener(
+    config: KafkaConfig,
+    voters: { nodeId: number; host: string; port: number }[],
+    listenerCfg: { name: string; host: string; port: number },
+    nodeId: number,
+  ): Promise<void> {
+    const clusterId = this.clusterId;
     const services: ControllerServices = {
       config,
       clusterId,
-      controller: this.controller,
-      raft: this.raft,
-      brokers: this.brokers,
+      controller: this.controller!,
+      raft: this.raft!,
+      brokers: this.brokers!,
       topicOps: { config, placementSeed: () => Math.floor(Math.random() * 1_000_000) },
       voterEndpoints: voters.map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port, listener: listenerCfg.name })),
       apiVersions: () => this.listener?.apiVersions() ?? [],
@@ -130,16 +162,13 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
         );
       }
     }
-    this.brokers.start();
-    this.logger.log(
-      `controller ${nodeId} active on ${listenerCfg.name}://${listenerCfg.host || '0.0.0.0'}:${port} ` +
-        `(cluster ${clusterId}, raft epoch ${this.raft.epoch}, metadata offset ${this.controller.image.offset})`,
-    );
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A leader of several voters hands over first (EndQuorumEpoch), so the others elect at once.
+    await this.raft?.resign().catch(() => undefined);
     await this.listener?.close().catch(() => undefined);
     this.brokers?.stop();
     await this.controller?.close().catch(() => undefined);

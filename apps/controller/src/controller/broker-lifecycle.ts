@@ -57,6 +57,17 @@ export class BrokerLifecycle {
     this.timer.unref();
   }
 
+  /**
+   * A new active controller (after a failover) gives every known broker a full session from now, and
+   * forgets who it heard from: sessions are this controller's own observations.
+   */
+  resetSessions(): void {
+    const t = this.now();
+    this.heardFrom.clear();
+    this.lastContact.clear();
+    for (const id of this.controller.image.brokers.keys()) this.lastContact.set(id, t);
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

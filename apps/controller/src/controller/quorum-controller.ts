@@ -20,13 +20,16 @@ export interface WriteResult<T> {
 export interface ControllerEvents {
   onCommitLatency?(seconds: number): void;
   onApplied?(image: MetadataImage): void;
+  /** This node became the active controller (a new Raft leadership, image caught up). */
+  onActivated?(epoch: number): void;
 }
 
 /**
- * The active controller's state machine: the committed MetadataImage plus a serialized write
- * path. Every change is computed against the committed image, appended to the Raft log, and
- * becomes visible (image updated) only once committed. One write runs at a time, so each
- * operation validates against everything committed before it.
+ * The controller's state machine: the committed MetadataImage plus a serialized write path.
+ * Every change is computed against the committed image, appended to the Raft log, and becomes
+ * visible (image updated) only once committed. One write runs at a time, so each operation
+ * validates against everything committed before it. On a follower the image follows the high
+ * watermark and writes fail with NotLeaderError (NOT_CONTROLLER).
  */
 export class QuorumController {
   readonly image = new MetadataImage();
@@ -34,34 +37,70 @@ export class QuorumController {
   private replaying: Promise<void> | null = null;
   private replayAgain = false;
   private readonly logger = createLogger('quorum');
-  private started = false;
+  /** Raft epoch in which this node finished taking over as active controller (-1: not active). */
+  private activeEpoch = -1;
+  private activating: Promise<void> | null = null;
   private closed = false;
 
   constructor(readonly raft: RaftClient, readonly clusterId: string, private readonly events: ControllerEvents = {}) {
     this.image.clusterId = clusterId;
   }
 
-  /** Runs the election, replays the committed log and writes the bootstrap records on a fresh log. */
+  /**
+   * Joins the quorum and replays the committed log. With a single voter this node leads at once and
+   * start() returns once it is active (bootstrap records written on a fresh log); with several
+   * voters activation happens whenever this node wins an election.
+   */
   async start(): Promise<void> {
     this.raft.onHighWatermark(() => void this.catchUp());
+    this.raft.onRoleChange((role) => {
+      if (role === 'leader') void this.activate();
+    });
     await this.raft.start();
+    if (this.raft.isLeader()) await this.activate();
     await this.catchUp();
-    // Everything up to our epoch's LeaderChangeMessage is applied: the image is current.
-    if (!this.image.features.has('metadata.version')) {
-      await this.write(() => ({
-        records: [{ name: 'FeatureLevelRecord', data: { name: 'metadata.version', featureLevel: METADATA_VERSION_LEVEL } }],
-        result: undefined,
-      }));
-    }
-    this.started = true;
   }
 
   /**
-   * True when this node is the active controller: the Raft leader, started (its image caught up with
-   * everything committed before its epoch). Writes in flight do not make it inactive.
+   * A new leadership: wait until the epoch's LeaderChangeMessage is committed, apply everything before
+   * it, write the bootstrap records on a fresh log, then accept writes.
+   */
+  private activate(): Promise<void> {
+    if (this.activating) return this.activating;
+    const epoch = this.raft.epoch;
+    this.activating = (async () => {
+      try {
+        const startOffset = this.raft.epochStartOffset;
+        const ok = await this.raft.waitForHighWatermark(startOffset + 1, 0x7fffffff);
+        if (!ok || !this.raft.isLeader() || this.raft.epoch !== epoch) return;
+        await this.catchUp();
+        if (!this.image.features.has('metadata.version')) {
+          await this.writeInternal(() => ({
+            records: [{ name: 'FeatureLevelRecord', data: { name: 'metadata.version', featureLevel: METADATA_VERSION_LEVEL } }],
+            result: undefined,
+          }));
+        }
+        if (!this.raft.isLeader() || this.raft.epoch !== epoch || this.closed) return;
+        this.activeEpoch = epoch;
+        this.logger.log(`active controller in epoch ${epoch} (metadata offset ${this.image.offset})`);
+        this.events.onActivated?.(epoch);
+      } catch (e) {
+        this.logger.warn(`taking over as active controller in epoch ${epoch} failed: ${(e as Error).message}`);
+      } finally {
+        this.activating = null;
+        // Won another election meanwhile: take that one over too.
+        if (this.raft.isLeader() && this.raft.epoch !== epoch && !this.closed) void this.activate();
+      }
+    })();
+    return this.activating;
+  }
+
+  /**
+   * True when this node is the active controller: the Raft leader, with its image caught up with
+   * everything committed before its epoch. Writes in flight do not make it inactive.
    */
   get active(): boolean {
-    return this.started && !this.closed && this.raft.isLeader();
+    return !this.closed && this.raft.isLeader() && this.activeEpoch === this.raft.epoch;
   }
 
   /** Apply committed batches past the image's offset (serialized; re-runs if the HW moved meanwhile). */
@@ -71,6 +110,8 @@ export class QuorumController {
       return this.replaying;
     }
     this.replaying = (async () => {
+      // Yield first: a replay with nothing to do would otherwise run its finally before `replaying` is assigned.
+      await Promise.resolve();
       try {
         do {
           this.replayAgain = false;
@@ -101,8 +142,12 @@ export class QuorumController {
    * Throwing ControllerError from fn aborts without writing.
    */
   write<T>(fn: (image: MetadataImage) => WriteResult<T> | Promise<WriteResult<T>>): Promise<T> {
+    return this.writeInternal(fn, true);
+  }
+
+  private writeInternal<T>(fn: (image: MetadataImage) => WriteResult<T> | Promise<WriteResult<T>>, requireActive = false): Promise<T> {
     const run = async (): Promise<T> => {
-      if (this.closed || !this.raft.isLeader()) throw new NotLeaderError(this.raft.leaderId, this.raft.epoch);
+      if (this.closed || !this.raft.isLeader() || (requireActive && !this.active)) throw new NotLeaderError(this.raft.leaderId, this.raft.epoch);
       const { records, result } = await fn(this.image);
       if (records.length === 0) return result;
       const t0 = process.hrtime.bigint();

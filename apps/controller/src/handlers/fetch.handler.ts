@@ -3,8 +3,8 @@ import { METADATA_PARTITION, METADATA_TOPIC } from '@runnel/metadata';
 import { ControllerApiHandler } from '../network/handler';
 import { ControllerServices } from './services';
 
-/** Kafka's fixed topic id of __cluster_metadata (Uuid.METADATA_TOPIC_ID = 0:1). */
-export const METADATA_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+export { METADATA_TOPIC_ID } from '../raft/raft-client';
+import { METADATA_TOPIC_ID } from '../raft/raft-client';
 /** Longest long-poll we honour, whatever the fetcher asks. */
 const MAX_WAIT_CAP_MS = 30_000;
 
@@ -32,9 +32,11 @@ export function fetchHandler(s: ControllerServices): ControllerApiHandler {
       const isMetadata = (t: any, p: any) =>
         (v >= 13 ? t.topicId === METADATA_TOPIC_ID : t.topic === METADATA_TOPIC) && p.partition === METADATA_PARTITION;
 
+      // Another voter replicating (KIP-595): served up to the log end, counted toward the high watermark.
+      const voter = replicaId >= 0 && replicaId !== s.raft.nodeId && s.raft.isVoter(replicaId);
       // Long-poll: wait for the high watermark to pass the first metadata fetch offset.
       const first = (req.topics ?? []).flatMap((t: any) => (t.partitions ?? []).filter((p: any) => isMetadata(t, p)))[0];
-      if (first && maxWait > 0 && s.raft.isLeader()) {
+      if (!voter && first && maxWait > 0 && s.raft.isLeader()) {
         const offset = Number(first.fetchOffset);
         if (offset >= s.raft.highWatermark && offset <= s.raft.logEndOffset) {
           await s.raft.waitForHighWatermark(offset + 1, deadline - Date.now());
@@ -45,7 +47,11 @@ export function fetchHandler(s: ControllerServices): ControllerApiHandler {
       for (const t of req.topics ?? []) {
         const partitions = [];
         for (const p of t.partitions ?? []) {
-          partitions.push(await partitionResponse(s, v, replicaId, t, p, isMetadata(t, p), maxBytes));
+          partitions.push(
+            voter && isMetadata(t, p)
+              ? await voterPartitionResponse(s, v, replicaId, p, maxBytes, deadline)
+              : await partitionResponse(s, v, replicaId, t, p, isMetadata(t, p), maxBytes),
+          );
         }
         responses.push({ topic: t.topic, topicId: t.topicId, partitions });
       }
@@ -93,4 +99,53 @@ async function partitionResponse(s: ControllerServices, v: number, replicaId: nu
   const limit = Math.max(1, Math.min(p.partitionMaxBytes ?? maxBytes, maxBytes));
   const read = await raft.readCommitted(fetchOffset, limit);
   return { ...base, ...offsets, records: read.chunks.length > 0 ? read.chunks : null };
+}
+
+/**
+ * A voter's fetch: leader epoch fencing, the divergence check, then progress recorded (this may
+ * advance the high watermark) and a long poll until there is new data or a newer high watermark.
+ */
+async function voterPartitionResponse(s: ControllerServices, v: number, replicaId: number, p: any, maxBytes: number, deadline: number) {
+  const raft = s.raft;
+  const base = {
+    partitionIndex: p.partition,
+    errorCode: 0,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null as Buffer | Buffer[] | null,
+    currentLeader: { leaderId: raft.isLeader() ? raft.nodeId : raft.leaderId, leaderEpoch: raft.epoch },
+  };
+  if (raft.isolated) return { ...base, errorCode: ErrorCode.BROKER_NOT_AVAILABLE, currentLeader: { leaderId: -1, leaderEpoch: raft.epoch } };
+  const theirEpoch: number = p.currentLeaderEpoch ?? -1;
+  if (theirEpoch >= 0 && theirEpoch < raft.epoch) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
+  if (!raft.isLeader()) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  if (theirEpoch > raft.epoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+  const fetchOffset = Number(p.fetchOffset);
+  const offsets = () => {
+    const hw = Math.max(0, raft.hwForVoter(replicaId));
+    return { highWatermark: BigInt(hw), lastStableOffset: BigInt(hw), logStartOffset: BigInt(raft.logStartOffset) };
+  };
+  if (!Number.isSafeInteger(fetchOffset) || fetchOffset < raft.logStartOffset) {
+    return { ...base, ...offsets(), errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+  }
+  // The follower's tail may be ahead of ours (entries of a deposed leader) or of another epoch.
+  const lastEpoch: number = v >= 12 ? (p.lastFetchedEpoch ?? -1) : -1;
+  if (fetchOffset > 0 && (fetchOffset > raft.logEndOffset || lastEpoch >= 0)) {
+    const end = await raft.endOffsetForEpoch(lastEpoch >= 0 ? lastEpoch : 0x7fffffff);
+    if (!end || end.epoch !== lastEpoch || end.endOffset < fetchOffset) {
+      return {
+        ...base,
+        ...offsets(),
+        divergingEpoch: { epoch: end?.epoch ?? -1, endOffset: BigInt(Math.min(end?.endOffset ?? 0, raft.logEndOffset)) },
+      };
+    }
+  }
+  await raft.voterFetchWait(replicaId, fetchOffset, deadline - Date.now());
+  if (!raft.isLeader()) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: raft.leaderId, leaderEpoch: raft.epoch } };
+  const limit = Math.max(1, Math.min(p.partitionMaxBytes ?? maxBytes, maxBytes));
+  const read = await raft.readUncommitted(fetchOffset, limit);
+  return { ...base, ...offsets(), records: read.chunks.length > 0 ? read.chunks : null };
 }

@@ -12,6 +12,7 @@ import { alterConfigsHandler, incrementalAlterConfigsHandler } from './alter-con
 import { describeQuorumHandler } from './describe-quorum.handler';
 import { describeClusterHandler } from './describe-cluster.handler';
 import { fetchHandler } from './fetch.handler';
+import { beginQuorumEpochHandler, endQuorumEpochHandler, voteHandler } from './quorum.handlers';
 
 /** Every API the controller listener serves (ApiVersions advertises exactly these). */
 export function controllerHandlers(s: ControllerServices): ControllerApiHandler[] {
@@ -29,6 +30,9 @@ export function controllerHandlers(s: ControllerServices): ControllerApiHandler[
     brokerHeartbeatHandler(s),
     unregisterBrokerHandler(s),
     allocateProducerIdsHandler(s),
+    voteHandler(s),
+    beginQuorumEpochHandler(s),
+    endQuorumEpochHandler(s),
   ];
 }
 

@@ -4,18 +4,24 @@ import { apiName } from '@runnel/protocol';
 import type { QuorumController } from '../controller/quorum-controller';
 import type { RaftClient } from '../raft/raft-client';
 
+const RAFT_STATES = ['unattached', 'prospective', 'candidate', 'leader', 'follower', 'resigned'] as const;
+
 /** runnel_controller_* metrics; gauges read the live state when scraped. */
 export class ControllerMetrics {
   readonly requests: Counter<'api'>;
   readonly requestErrors: Counter<'api'>;
   readonly requestDuration: Histogram<'api'>;
   readonly commitLatency: Histogram;
+  readonly raftCommitLatency: Histogram;
+  readonly raftElections: Counter;
   private connections = 0;
   private controller: QuorumController | null = null;
   private raft: RaftClient | null = null;
 
   constructor(readonly registry: Registry) {
     const m = new MetricsFactory(registry, 'controller');
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     this.requests = m.counter({ name: 'requests_total', help: 'Requests handled on the controller listener, by API', labelNames: ['api'] });
     this.requestErrors = m.counter({ name: 'request_errors_total', help: 'Non-zero error codes in controller responses, by API', labelNames: ['api'] });
     this.requestDuration = m.histogram({ name: 'request_duration_seconds', help: 'Controller request handling time, by API', labelNames: ['api'] });
@@ -29,6 +35,22 @@ export class ControllerMetrics {
         },
       });
     gauge('active_controller', '1 when this node is the active controller', () => (this.controller?.active ? 1 : 0));
+    this.raftCommitLatency = m.histogram({
+      name: 'raft_commit_latency_seconds',
+      help: 'Time from a leader append to the metadata log until a majority of voters has it (high watermark past it)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    m.gauge({
+      name: 'raft_state',
+      help: 'Raft role of this node: 1 for the current state',
+      labelNames: ['state'],
+      collect: function (this: any) {
+        for (const st of RAFT_STATES) this.set({ state: st }, self.raft?.role === st ? 1 : 0);
+      },
+    } as any);
+    gauge('raft_leader_id', 'Node id of the current Raft leader (-1 unknown)', () => this.raft?.leaderId ?? -1);
+    this.raftElections = m.counter({ name: 'raft_elections_total', help: 'Elections this node started as a candidate (each bumps the epoch)' });
+    gauge('raft_voters', 'Voters in controller.quorum.voters', () => this.raft?.voters.length ?? 0);
     gauge('raft_epoch', 'Current Raft epoch of the metadata quorum', () => this.raft?.epoch ?? 0);
     gauge('raft_high_watermark', 'Metadata log high watermark (committed offset, exclusive)', () => this.raft?.highWatermark ?? -1);
     gauge('raft_log_end_offset', 'Metadata log end offset', () => this.raft?.logEndOffset ?? 0);
@@ -41,6 +63,15 @@ export class ControllerMetrics {
     gauge('partitions', 'Partitions in the metadata image', () => this.controller?.image.partitionCount() ?? 0);
     gauge('offline_partitions', 'Partitions without a live leader', () => this.controller?.image.offlinePartitionCount() ?? 0);
     gauge('connections', 'Open connections on the controller listener', () => this.connections);
+  }
+
+  /** Raft metrics that need the client before the controller exists (elections happen during start). */
+  attachRaft(raft: RaftClient): void {
+    this.raft = raft;
+    raft.onCommitLatency((s) => this.raftCommitLatency.observe(s));
+    raft.onRoleChange((role) => {
+      if (role === 'candidate') this.raftElections.inc();
+    });
   }
 
   attach(controller: QuorumController, raft: RaftClient): void {

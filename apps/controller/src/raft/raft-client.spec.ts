@@ -112,14 +112,14 @@ describe('RaftClient (single voter)', () => {
     await log.close();
   });
 
-  it('refuses a corrupt quorum-state file, multi-voter quorums (for now) and non-voters', async () => {
+  it('refuses a corrupt quorum-state file, multi-voter quorums without a transport, and non-voters', async () => {
     const log = await openLog(dir);
     fs.writeFileSync(path.join(dir, '__cluster_metadata-0', 'quorum-state'), '{"leaderEpoch":"x"');
     await expect(client(log).start()).rejects.toThrow();
     fs.writeFileSync(path.join(dir, '__cluster_metadata-0', 'quorum-state'), JSON.stringify({ leaderId: 1, leaderEpoch: 'x', votedId: 1 }));
     await expect(client(log).start()).rejects.toThrow(/leaderEpoch/);
     fs.unlinkSync(path.join(dir, '__cluster_metadata-0', 'quorum-state'));
-    await expect(client(log, [1, 2, 3]).start()).rejects.toThrow(/single-voter/);
+    await expect(client(log, [1, 2, 3]).start()).rejects.toThrow(/needs a Raft transport/);
     expect(() => client(log, [2])).toThrow(/not in controller.quorum.voters/);
     await log.close();
   });

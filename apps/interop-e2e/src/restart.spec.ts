@@ -28,7 +28,7 @@ describe('restart', () => {
       await admin.connect();
       await admin.createTopics({
         topics: [
-          { topic: 'rs-a', numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '123456789' }] },
+          { topic: 'rs-a', numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '123456789' }, { name: 'segment.bytes', value: '4096' }] },
           { topic: 'rs-b', numPartitions: 1 },
         ],
         waitForLeaders: true,
@@ -90,7 +90,8 @@ describe('restart', () => {
       const { kafka } = kafkajs(n.bootstrap, 'kill9-e2e');
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'rs-kill', numPartitions: 2 }], waitForLeaders: true });
+      // Small segments: the kill lands near segment rolls, and recovery must handle a torn tail and new segments.
+      await admin.createTopics({ topics: [{ topic: 'rs-kill', numPartitions: 2, configEntries: [{ name: 'segment.bytes', value: '16384' }] }], waitForLeaders: true });
       await admin.disconnect();
 
       const acked: Array<{ partition: number; baseOffset: number; values: string[] }> = [];

@@ -1,11 +1,12 @@
 // Produce v0-9.
-// Behaviour: validates each v2 batch's header and CRC (no per-record work), enforces max.message.bytes per batch
-// (MESSAGE_TOO_LARGE), checks leadership (NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION), acks must be
+// Behaviour: validates each v2 batch (header, CRC, record framing; no decoding or re-encoding), Kafka's record rules
+// (one batch per partition from v3, zstd from v7, keys on compacted topics, CreateTime bounds), enforces
+// max.message.bytes per batch (MESSAGE_TOO_LARGE), refuses client writes to internal topics, checks leadership (NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION), acks must be
 // 0, 1 or -1 (INVALID_REQUIRED_ACKS); acks=-1 needs |ISR| >= min.insync.replicas (NOT_ENOUGH_REPLICAS).
 // Idempotent batches (producerId >= 0) go through the per-(producer, partition) sequence window: a retried batch
 // is answered with its original offset, a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch
-// INVALID_PRODUCER_EPOCH. The log patches base offsets/leader epochs in place; LogAppendTime topics get the
-// batch timestamp stamped and the batch CRC recomputed (header fields only, records untouched).
+// INVALID_PRODUCER_EPOCH. The log patches base offsets/leader epochs in place; for LogAppendTime topics it also
+// stamps the batch timestamp and recomputes the batch CRC (header fields only, records untouched).
 // acks=0 gets no response at all; if a partition failed, the connection is closed instead (as Kafka does).
 // Version notes: v0-2 (magic 0/1 message sets) are advertised for librdkafka's feature probing but only v2 record
 // batches are stored: old formats get UNSUPPORTED_FOR_MESSAGE_FORMAT. Transactions are not supported.

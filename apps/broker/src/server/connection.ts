@@ -36,6 +36,7 @@ export interface ConnectionOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+const SLOW_READER_BYTES = 1024 * 1024;
 
 function runSafely(fn: () => void): void {
   try {
@@ -172,7 +173,7 @@ export class Connection {
     const slot: Slot = { done: false, chunks: null };
     this.slots.push(slot);
     this.inFlight++;
-    if (this.inFlight >= this.maxInFlight) this.pause();
+    if (this.inFlight >= this.inFlightLimit()) this.pause();
     let result: Promise<FrameResult> | FrameResult;
     try {
       result = this.handler(frame, this);
@@ -236,6 +237,14 @@ export class Connection {
     if (socket.writableLength >= this.maxQueued) this.pause();
   }
 
+  /**
+   * A client that keeps up may pipeline up to maxInFlight requests; once its unread responses pass 1 MiB, only a
+   * few more are started, so a client that stops reading cannot make the broker build dozens of large responses.
+   */
+  private inFlightLimit(): number {
+    return this.socket.writableLength > SLOW_READER_BYTES ? Math.min(this.maxInFlight, 4) : this.maxInFlight;
+  }
+
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
@@ -244,7 +253,7 @@ export class Connection {
 
   private maybeResume(): void {
     if (!this.paused || this.closedReason !== null) return;
-    if (this.inFlight >= this.maxInFlight || this.socket.writableLength >= this.maxQueued) return;
+    if (this.inFlight >= this.inFlightLimit() || this.socket.writableLength >= this.maxQueued) return;
     this.paused = false;
     this.socket.resume();
     try {

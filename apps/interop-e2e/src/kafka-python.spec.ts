@@ -56,9 +56,13 @@ describe('kafka-python', () => {
         create_bad_name: 'InvalidTopicError',
         listed: true,
         describe_partitions: [2],
+        create_partitions: 'OK',
+        partitions_after: [4],
+        alter_configs: 'OK',
         delete: 'OK',
         listed_after_delete: false,
         delete_missing: 'UnknownTopicOrPartitionError',
       });
+      expect(r.describe_configs).toMatchObject({ 'retention.ms': '5555', 'cleanup.policy': 'delete' });
     }));
 });

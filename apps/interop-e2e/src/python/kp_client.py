@@ -110,6 +110,14 @@ elif mode == "admin":
     out["create_bad_name"] = attempt(lambda: admin.create_topics([NewTopic("bad name", 1, 1)], timeout_ms=10000))
     out["listed"] = topic in admin.list_topics()
     out["describe_partitions"] = [len(t["partitions"]) for t in admin.describe_topics([topic])]
+    from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions
+
+    out["create_partitions"] = attempt(lambda: admin.create_partitions({topic: NewPartitions(4)}, timeout_ms=10000))
+    out["partitions_after"] = [len(t["partitions"]) for t in admin.describe_topics([topic])]
+    out["alter_configs"] = attempt(lambda: admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"retention.ms": "5555"})]))
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    entries = described[0].resources[0][4]
+    out["describe_configs"] = {e[0]: e[1] for e in entries}
     out["delete"] = attempt(lambda: admin.delete_topics([topic], timeout_ms=10000))
     deadline = time.time() + 10
     while topic in admin.list_topics() and time.time() < deadline:

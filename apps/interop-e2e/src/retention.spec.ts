@@ -1,6 +1,7 @@
 // Log behaviour users configure per topic: time and size retention, compaction, DeleteRecords,
 // min.insync.replicas, and fetch size limits that must still return an oversized first batch.
 import { Kafka } from 'kafkajs';
+import { KafkaConnection } from '@runnel/client';
 import { RunnelNode } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
 import { kcat, kcatConsume } from './support/kcat';
@@ -157,6 +158,39 @@ describe('retention and log management', () => {
         await producer.disconnect();
       }
       expect((await kcatConsume(node.bootstrap, 'ret-minisr')).map((m) => m.payload)).toEqual(['one']);
+    }));
+
+  it('ListOffsets v7: earliest, latest, by timestamp and max timestamp', () =>
+    withLogs(node, async () => {
+      await createTopic('ret-lo', {});
+      const producer = kafka.producer();
+      await producer.connect();
+      try {
+        // Out-of-order CreateTime timestamps: the largest one sits at offset 1.
+        for (const ts of [1000, 5000, 3000]) await producer.send({ topic: 'ret-lo', messages: [{ value: `ts-${ts}`, timestamp: String(ts), partition: 0 }] });
+      } finally {
+        await producer.disconnect();
+      }
+      const conn = await KafkaConnection.connect({ host: '127.0.0.1', port: node.kafkaPort, clientId: 'qa-listoffsets' });
+      try {
+        const query = async (timestamp: bigint) => {
+          const r = await conn.send(2, 7, {
+            replicaId: -1,
+            isolationLevel: 0,
+            topics: [{ name: 'ret-lo', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+          });
+          const p = r.topics[0].partitions[0];
+          return { errorCode: p.errorCode, offset: Number(p.offset), timestamp: Number(p.timestamp) };
+        };
+        expect(await query(-2n)).toMatchObject({ errorCode: 0, offset: 0 });
+        expect(await query(-1n)).toMatchObject({ errorCode: 0, offset: 3 });
+        expect(await query(-3n)).toEqual({ errorCode: 0, offset: 1, timestamp: 5000 });
+        expect(await query(2000n)).toEqual({ errorCode: 0, offset: 1, timestamp: 5000 });
+        expect(await query(1000n)).toEqual({ errorCode: 0, offset: 0, timestamp: 1000 });
+        expect(await query(6000n)).toMatchObject({ errorCode: 0, offset: -1 });
+      } finally {
+        await conn.close();
+      }
     }));
 
   it('returns a batch larger than the fetch limits as the first batch (KIP-74)', () =>

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findRepoRoot, RunnelNode } from '@runnel/testing';
+import { findRepoRoot, freePort, RunnelNode } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
 import { kcat, kcatProduce } from './support/kcat';
 import { startNode, withLogs } from './support/nodes';
@@ -27,11 +27,14 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  const kafkaPort = await freePort();
   node = await startNode('config', {
     args: [props],
+    kafkaPort,
     // The env var beats the file; --override (set by the harness and here) beats both.
     env: { KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false', KAFKA_CONNECTIONS_MAX_IDLE_MS: '1500' },
-    overrides: { 'message.max.bytes': 300000 },
+    // advertised.listeners: what clients are told to connect to (Docker/NAT setups depend on it).
+    overrides: { 'message.max.bytes': 300000, 'advertised.listeners': `PLAINTEXT://localhost:${kafkaPort}` },
   });
 });
 
@@ -66,6 +69,12 @@ describe('configuration', () => {
       } finally {
         await admin.disconnect();
       }
+    }));
+
+  it('advertises advertised.listeners in Metadata, not the bind address', () =>
+    withLogs(node, async () => {
+      const md = JSON.parse((await kcat(node.bootstrap, ['-L', '-J'])).stdout);
+      expect(md.brokers).toEqual([{ id: 1, name: `localhost:${node.kafkaPort}` }]);
     }));
 
   it('enforces message.max.bytes (from --override) with MESSAGE_TOO_LARGE', () =>

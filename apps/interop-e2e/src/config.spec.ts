@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findRepoRoot, freePort, RunnelNode } from '@runnel/testing';
 import { kafkajs } from './support/kafkajs';
-import { kcat, kcatProduce } from './support/kcat';
+import { kcat } from './support/kcat';
 import { startNode, withLogs } from './support/nodes';
 
 let node: RunnelNode;

@@ -144,6 +144,8 @@ async function voterPartitionResponse(s: ControllerServices, v: number, replicaI
     }
   }
   await raft.voterFetchWait(replicaId, fetchOffset, deadline - Date.now());
+  // A partition (test hook) that began during the long poll drops this answer too.
+  if (raft.isolated) return { ...base, errorCode: ErrorCode.BROKER_NOT_AVAILABLE, currentLeader: { leaderId: -1, leaderEpoch: raft.epoch } };
   if (!raft.isLeader()) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: raft.leaderId, leaderEpoch: raft.epoch } };
   const limit = Math.max(1, Math.min(p.partitionMaxBytes ?? maxBytes, maxBytes));
   const read = await raft.readUncommitted(fetchOffset, limit);

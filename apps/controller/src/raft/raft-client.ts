@@ -308,7 +308,7 @@ export class RaftClient {
     await p;
     this.logger.log(`node ${this.opts.nodeId} is the Raft leader of epoch ${this.epoch} (epoch start offset ${this.epochStartOffset})`);
     if (this.opts.voters.length > 1 && this.generation === gen) {
-      void this.announceLeadership(gen);
+      this.announceLeadership(gen).catch((e) => this.logger.error(`announcing leadership failed: ${(e as Error).message}`));
       this.checkQuorumTimer = setInterval(() => this.checkQuorum(), Math.max(10, Math.floor(this.fetchTimeoutMs / 4)));
       this.checkQuorumTimer.unref?.();
     }
@@ -320,7 +320,7 @@ export class RaftClient {
     if (contact) this.lastLeaderContact = this.now();
     const gen = this.generation;
     this.resetFetchTimer();
-    void this.fetchLoop(gen);
+    this.fetchLoop(gen).catch((e) => this.logger.error(`follower fetch loop failed: ${(e as Error).message}`));
   }
 
   private becomeUnattached(epoch: number, timeoutMs = this.randomElectionTimeout()): void {
@@ -369,7 +369,7 @@ export class RaftClient {
     if (this.closed) return;
     const gen = this.generation;
     this.timer = setTimeout(() => {
-      if (this.generation === gen) void this.startPreVote();
+      if (this.generation === gen) this.runElection();
     }, ms);
     this.timer.unref?.();
   }
@@ -381,7 +381,7 @@ export class RaftClient {
     this.timer = setTimeout(() => {
       if (this.generation === gen && this.role === 'follower') {
         this.logger.warn(`no fetch answer from leader ${this.leaderId} for ${this.fetchTimeoutMs} ms`);
-        void this.startPreVote();
+        this.runElection();
       }
     }, this.fetchTimeoutMs);
     this.timer.unref?.();
@@ -390,6 +390,14 @@ export class RaftClient {
   private async lastLogPosition(): Promise<{ epoch: number; offset: number }> {
     const epoch = await this.latestLogEpoch();
     return { epoch, offset: this.opts.log.logEndOffset };
+  }
+
+  /** Timer entry point: an election round whose failure (e.g. a log error) is logged and retried later. */
+  private runElection(): void {
+    this.startPreVote().catch((e) => {
+      this.logger.error(`election round failed: ${(e as Error).message}`);
+      if (!this.closed && this.role !== 'leader') this.scheduleElection(this.randomElectionTimeout());
+    });
   }
 
   /**
@@ -423,7 +431,7 @@ export class RaftClient {
         this.becomeFollower(this.epoch, formerLeader, false);
         return;
       }
-      void this.startPreVote();
+      this.runElection();
     }, ms);
     this.timer.unref?.();
   }
@@ -636,7 +644,11 @@ export class RaftClient {
           forgottenTopicsData: [],
           rackId: '',
         }, VOTER_FETCH_MAX_WAIT_MS + this.fetchTimeoutMs);
-        if (this.generation !== gen) return;
+        // A partition (test hook) that began while the fetch was out drops its answer.
+        if (this.generation !== gen || this.isolated) {
+          backoff = 100;
+          continue;
+        }
         backoff = await this.handleFetchResponse(res, fetchOffset) ? 0 : 100;
       } catch (e) {
         if (this.generation !== gen) return;

@@ -192,6 +192,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     if (!bindEarly) await server.bind();
     server.open();
     ready = true;
+    void replicas.deleteStrayLogs().catch((err) => log.warn(`deleting stray logs failed: ${(err as Error).message}`));
     log.info(
       `broker ${nodeId} ready: ${advertised.map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}; ` +
         `metadata offset ${metadata.offset}, ${replicas.size} local partitions` +

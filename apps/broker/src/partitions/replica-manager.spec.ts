@@ -41,4 +41,15 @@ describe('ReplicaManager', () => {
     expect(p.logEndOffset).toBe(0);
     expect((p.log as any).topicId).toBe(b.image.topics.get('t')!.topicId);
   });
+
+  it('deletes stray logs (not assigned here) only when asked, after startup', async () => {
+    const b = await fakeBroker();
+    await b.logs.createLog('gone', 0);
+    await b.addTopic('kept', 1);
+    await b.services.replicas.idle();
+    expect(b.logs.getLog('gone', 0)).toBeDefined();
+    await b.services.replicas.deleteStrayLogs();
+    expect(b.logs.getLog('gone', 0)).toBeUndefined();
+    expect(b.logs.getLog('kept', 0)).toBeDefined();
+  });
 });

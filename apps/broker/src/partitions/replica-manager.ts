@@ -66,6 +66,18 @@ export class ReplicaManager {
         if (p && p.replicas.includes(this.opts.nodeId)) await this.ensurePartition(topic.name, p.partition);
       }
     }
+  }
+
+  /**
+   * Delete the stray logs (ones the image doesn't assign here), in the background queue: the broker need not wait
+   * for them before serving, and a topic re-created under a stray's name is still applied after its deletion.
+   */
+  deleteStrayLogs(): Promise<void> {
+    return this.enqueue(() => this.dropStrays());
+  }
+
+  private async dropStrays(): Promise<void> {
+    const { metadata } = this.opts;
     for (const log of this.listLocalLogs()) {
       const t = metadata.topic(log.topic);
       const p = t?.partitions[log.partition];

@@ -354,4 +354,24 @@ describe('controller quorum (3 voters)', () => {
     expect(text).toMatch(/runnel_controller_raft_leader_id\{[^}]*\} -1/);
     expect(text).toMatch(/runnel_controller_raft_high_watermark\{[^}]*\} [1-9]/);
   });
+
+  it('all voters restart: the committed metadata and the epoch history survive', async () => {
+    cluster = new Cluster(19790);
+    await cluster.startAll();
+    const leader = await cluster.waitForLeader();
+    const conn = await open(leader);
+    await registerBroker(conn, 1);
+    for (const t of ['p', 'q']) expect(await createTopic(conn, t)).toBe(0);
+    const epoch = cluster.raft(leader.id).epoch;
+    for (const c of conns.splice(0)) await c.close().catch(() => undefined);
+    for (const n of cluster.nodes) await cluster.crash(n.id);
+
+    await cluster.startAll();
+    const again = await cluster.waitForLeader();
+    expect(cluster.raft(again.id).epoch).toBeGreaterThan(epoch);
+    expect(topicNames(again)).toEqual(['p', 'q']);
+    const c2 = await open(again);
+    expect(await createTopic(c2, 'r')).toBe(0);
+    for (const n of cluster.nodes) await waitFor(`node ${n.id} converges`, () => topicNames(n).join() === 'p,q,r');
+  });
 });

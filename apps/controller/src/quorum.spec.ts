@@ -374,4 +374,71 @@ describe('controller quorum (3 voters)', () => {
     expect(await createTopic(c2, 'r')).toBe(0);
     for (const n of cluster.nodes) await waitFor(`node ${n.id} converges`, () => topicNames(n).join() === 'p,q,r');
   });
+
+  it('seeded random partitions: every acknowledged write survives and the voters converge', async () => {
+    cluster = new Cluster(19795);
+    await cluster.startAll();
+    let seed = 20261122;
+    const rand = () => {
+      // xorshift32: the same fault schedule on every run
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 0x100000000;
+    };
+    const first = await cluster.waitForLeader();
+    const c0 = await open(first);
+    await registerBroker(c0, 1);
+    const acked: string[] = [];
+    let seq = 0;
+    let ambiguous = 0;
+    const byNode = new Map<number, KafkaConnection>();
+    const connFor = async (n: Node) => {
+      let c = byNode.get(n.id);
+      if (!c || c.closed) {
+        c = await open(n);
+        byNode.set(n.id, c);
+      }
+      return c;
+    };
+    for (let step = 0; step < 8; step++) {
+      // Cut off at most one voter at a time (a majority stays connected), the current leader half the time.
+      const r = rand();
+      const act0 = cluster.active();
+      const victim = r < 0.5 && act0 ? act0.id : r < 0.85 ? cluster.nodes[Math.floor(rand() * 3)].id : -1;
+      for (const n of cluster.nodes) cluster.raft(n.id).isolated = n.id === victim;
+      const deadline = Date.now() + 600 + Math.floor(rand() * 1800);
+      // Writes go to whichever node is active, the isolated one included (it must not acknowledge them).
+      while (Date.now() < deadline) {
+        const act = cluster.active();
+        if (!act) {
+          await new Promise((res) => setTimeout(res, 30));
+          continue;
+        }
+        const name = `s${seq++}`;
+        const code = await createTopic(await connFor(act), name, 10_000).catch(() => -1);
+        if (code === 0) acked.push(name);
+        else ambiguous++;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    }
+    for (const n of cluster.nodes) cluster.raft(n.id).isolated = false;
+    const leader = await cluster.waitForLeader();
+    const c = await open(leader);
+    expect(await createTopic(c, 'end')).toBe(0);
+    for (const n of cluster.nodes) {
+      await waitFor(`node ${n.id} converges`, () => topicNames(n).join() === topicNames(leader).join(), 20_000);
+    }
+    for (const a of acked) expect(topicNames(leader)).toContain(a);
+    // No divergence: every voter's log has the leader's bytes up to the high watermark.
+    const hw = cluster.raft(leader.id).highWatermark;
+    const read = async (id: number) => Buffer.concat((await cluster.raft(id).readCommitted(0, 64 << 20)).chunks);
+    await waitFor('followers reach the high watermark', () => cluster.nodes.every((n) => cluster.raft(n.id).highWatermark >= hw));
+    const ref = (await read(leader.id)).subarray(0);
+    for (const n of cluster.nodes) {
+      const mine = await read(n.id);
+      expect(mine.subarray(0, Math.min(mine.length, ref.length)).equals(ref.subarray(0, Math.min(mine.length, ref.length)))).toBe(true);
+    }
+    console.log(`[quorum] random partitions: ${acked.length} acknowledged writes, 0 lost; ${ambiguous} refused or timed out; final epoch ${cluster.raft(leader.id).epoch}`);
+  });
 });

@@ -128,7 +128,7 @@ describe('controller quorum as processes (SIGKILL)', () => {
     for (const p of procs) fs.rmSync(p.dir, { recursive: true, force: true });
   });
 
-  it('elects, fails over after kill -9 with the metadata intact, catches up a restarted voter, commits nothing without a majority', async () => {
+  it('elects, fails over after kill -9 with the metadata intact, catches up a restarted voter, fences a SIGSTOPped leader, commits nothing without a majority', async () => {
     const err = built();
     if (err) throw new Error(err);
     const t0 = Date.now();
@@ -180,24 +180,48 @@ describe('controller quorum as processes (SIGKILL)', () => {
     }
     expect(caughtUp).toBe(true);
 
+    // A frozen leader (SIGSTOP past the fetch timeout) is replaced; on SIGCONT it commits nothing and follows.
+    const frozen = second!.proc;
+    const tStop = Date.now();
+    frozen.child!.kill('SIGSTOP');
+    const replacement = await findLeader(procs.filter((p) => p !== frozen), 20_000, second!.epoch);
+    expect(replacement).not.toBeNull();
+    const stopFailoverMs = Date.now() - tStop;
+    expect(await createTopicsActive(replacement!.proc.port, ['e'])).toEqual([0]);
+    frozen.child!.kill('SIGCONT');
+    let zombie: any = null;
+    const zDeadline = Date.now() + 15_000;
+    while (Date.now() < zDeadline) {
+      zombie = await quorum(frozen.port);
+      if (zombie && zombie.errorCode !== 0 && zombie.leaderId === replacement!.proc.id) break;
+      await sleep(50);
+    }
+    // It answers as a follower of the new leader, in the new epoch.
+    expect(zombie).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderId: replacement!.proc.id, leaderEpoch: replacement!.epoch });
+    expect(await createTopics(frozen.port, ['zombie'])).toEqual([ErrorCode.NOT_CONTROLLER]);
+    second!.proc = replacement!.proc;
+    second!.epoch = replacement!.epoch;
+
     // Two of three down: the survivor commits nothing.
-    const survivor = procs.find((p) => p.id !== second!.proc.id && p.id !== first.proc.id)!;
+    const survivor = procs.find((p) => p.id !== second!.proc.id && p.id !== frozen.id)!;
     const others = procs.filter((p) => p !== survivor);
     for (const p of others) await kill9(p);
+    const restartLater = second!.proc;
     const res = await createTopics(survivor.port, ['never'], false, 10_000);
     expect(res === null || res[0] !== 0).toBe(true);
     // Bring one back: a majority again, and 'never' was not committed (a follower appends nothing itself).
-    spawnNode(second!.proc);
-    const third = await findLeader([survivor, second!.proc], 20_000);
+    spawnNode(restartLater);
+    const third = await findLeader([survivor, restartLater], 20_000);
     expect(third).not.toBeNull();
-    expect(await createTopicsActive(third!.proc.port, ['a', 'd', 'never'], true)).toEqual([
+    expect(await createTopicsActive(third!.proc.port, ['a', 'd', 'e', 'never'], true)).toEqual([
+      ErrorCode.TOPIC_ALREADY_EXISTS,
       ErrorCode.TOPIC_ALREADY_EXISTS,
       ErrorCode.TOPIC_ALREADY_EXISTS,
       0, // validateOnly: 'never' would be created now, so it does not exist
     ]);
     console.log(
       `[quorum-process] first election ${firstMs} ms (incl. process start); kill -9 of leader -> new leader in ${failoverMs} ms, ` +
-        `first committed write after ${writableMs} ms (defaults: election timeout 1000 ms, fetch timeout 2000 ms)`,
+        `first committed write after ${writableMs} ms; SIGSTOP of leader -> new leader in ${stopFailoverMs} ms (defaults: election timeout 1000 ms, fetch timeout 2000 ms)`,
     );
   });
 });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PartitionLog } from '@runnel/storage';
 import { MetadataImage, replayMetadataBatches } from '@runnel/metadata';
-import { RecordBatchView, decodeControlRecordKey, decodeMessage, decodeRecordBatch } from '@runnel/protocol';
+import { ErrorCode, RecordBatchView, decodeControlRecordKey, decodeMessage, decodeRecordBatch } from '@runnel/protocol';
 import { QuorumStateStore } from './quorum-state';
 import { NotLeaderError, RaftClient } from './raft-client';
 
@@ -132,6 +132,97 @@ describe('RaftClient (single voter)', () => {
     const pending = raft.waitForHighWatermark(100, 10_000);
     await raft.close();
     await expect(pending).resolves.toBe(false);
+    await log.close();
+  });
+});
+
+describe('RaftClient (voter RPCs, 3 voters)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runnel-raft3-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // A transport to nowhere and timers far away: only the RPC handlers act.
+  const quiet = { send: () => Promise.reject(new Error('no network')), close: async () => undefined };
+  const stateDir = () => path.join(dir, '__cluster_metadata-0');
+  const make = (log: PartitionLog) =>
+    new RaftClient({
+      nodeId: 1,
+      voters: [1, 2, 3],
+      log,
+      stateStore: new QuorumStateStore(stateDir()),
+      clusterId: 'c1',
+      transport: quiet,
+      electionTimeoutMs: 60_000,
+      fetchTimeoutMs: 60_000,
+    });
+  const stored = () => new QuorumStateStore(stateDir()).read();
+  const vote = (candidateId: number, candidateEpoch: number, preVote = false, lastOffsetEpoch = 0, lastOffset = 0) => ({
+    clusterId: 'c1',
+    candidateId,
+    candidateEpoch,
+    lastOffsetEpoch,
+    lastOffset,
+    preVote,
+  });
+
+  it('pre-votes change nothing; a vote is persisted before the answer and given once per epoch', async () => {
+    const log = await openLog(dir);
+    const raft = make(log);
+    await raft.start();
+    expect(raft.role).toBe('unattached');
+    expect(raft.epoch).toBe(0);
+
+    await expect(raft.handleVote(vote(2, 1, true))).resolves.toMatchObject({ voteGranted: true, errorCode: 0 });
+    expect(raft.epoch).toBe(0);
+    expect(stored()).toBeNull(); // nothing written for a pre-vote
+
+    await expect(raft.handleVote(vote(2, 1))).resolves.toMatchObject({ voteGranted: true, leaderEpoch: 1 });
+    expect(stored()).toMatchObject({ leaderEpoch: 1, votedId: 2, leaderId: -1 });
+    // Same epoch, another candidate: refused; the same candidate again: granted (idempotent).
+    await expect(raft.handleVote(vote(3, 1))).resolves.toMatchObject({ voteGranted: false });
+    await expect(raft.handleVote(vote(2, 1))).resolves.toMatchObject({ voteGranted: true });
+    // Stale epoch: fenced.
+    await expect(raft.handleVote(vote(3, 0))).resolves.toMatchObject({ voteGranted: false, errorCode: ErrorCode.FENCED_LEADER_EPOCH });
+    // Pre-vote for an epoch we are already in: refused without state change.
+    await expect(raft.handleVote(vote(3, 1, true))).resolves.toMatchObject({ voteGranted: false, leaderEpoch: 1 });
+
+    // BeginQuorumEpoch makes us a follower (persisted); now pre-votes are refused while the leader is heard from.
+    expect(raft.handleBeginQuorumEpoch('c1', 2, 1)).toMatchObject({ errorCode: 0, leaderId: 2, leaderEpoch: 1 });
+    expect(raft.role).toBe('follower');
+    expect(stored()).toMatchObject({ leaderEpoch: 1, leaderId: 2, votedId: 2 });
+    await expect(raft.handleVote(vote(3, 2, true))).resolves.toMatchObject({ voteGranted: false, leaderId: 2 });
+    expect(raft.handleBeginQuorumEpoch('c1', 3, 0)).toMatchObject({ errorCode: ErrorCode.FENCED_LEADER_EPOCH });
+    // Other cluster, non-voter: refused.
+    await expect(raft.handleVote({ ...vote(3, 5), clusterId: 'other' })).resolves.toMatchObject({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID });
+    await expect(raft.handleVote(vote(9, 5))).resolves.toMatchObject({ errorCode: ErrorCode.INCONSISTENT_VOTER_SET });
+
+    // EndQuorumEpoch from our leader: unattached in the same epoch, ready to elect.
+    expect(raft.handleEndQuorumEpoch('c1', 2, 1, [1, 3])).toMatchObject({ errorCode: 0, leaderId: -1, leaderEpoch: 1 });
+    expect(raft.role).toBe('unattached');
+    await raft.close();
+    await log.close();
+  });
+
+  it('refuses candidates whose log is behind ours', async () => {
+    const log = await openLog(dir);
+    const raft = make(log);
+    await raft.start();
+    // Give our log an entry of epoch 3 (as a follower would have replicated it).
+    const { encodeRecordBatch } = await import('@runnel/protocol');
+    await log.append(encodeRecordBatch({ baseOffset: 0, partitionLeaderEpoch: 3, records: [{ key: null, value: Buffer.from('x') }] }), {
+      leaderEpoch: 3,
+      assignOffsets: false,
+    });
+    await expect(raft.handleVote(vote(2, 4, true, 2, 10))).resolves.toMatchObject({ voteGranted: false }); // older last epoch
+    await expect(raft.handleVote(vote(2, 4, true, 3, 0))).resolves.toMatchObject({ voteGranted: false }); // shorter
+    await expect(raft.handleVote(vote(2, 4, true, 3, 1))).resolves.toMatchObject({ voteGranted: true });
+    await expect(raft.handleVote(vote(2, 4, false, 3, 0))).resolves.toMatchObject({ voteGranted: false });
+    expect(stored()).toMatchObject({ leaderEpoch: 4, votedId: -1 }); // epoch moved, no vote given
+    await expect(raft.handleVote(vote(3, 4, false, 4, 0))).resolves.toMatchObject({ voteGranted: true });
+    expect(stored()).toMatchObject({ leaderEpoch: 4, votedId: 3 });
+    await raft.close();
     await log.close();
   });
 });

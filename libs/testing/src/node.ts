@@ -31,6 +31,10 @@ export interface NodeOptions {
   args?: string[];
   /** How long start() waits for readiness. */
   readyTimeoutMs?: number;
+  /** Where the child's stdout/stderr go (appended); default a file in logDir(). */
+  logPath?: string;
+  /** Run the child in its own process group, so a terminal's Ctrl-C reaches only the parent (which stops it in order). */
+  detached?: boolean;
   repoRoot?: string;
 }
 
@@ -122,7 +126,7 @@ export class RunnelNode {
     this.baseDir = fs.mkdtempSync(path.join(os.tmpdir(), `runnel-${this.name}-`));
     this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = options.dataDir ?? path.join(this.baseDir, 'data');
-    this.logPath = path.join(logDir(), `${this.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+    this.logPath = options.logPath ?? path.join(logDir(), `${this.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
     this.kafkaPort = options.kafkaPort ?? 0;
     this.controllerPort = options.controllerPort ?? 0;
     this.metricsPort = options.metricsPort ?? 0;
@@ -216,6 +220,7 @@ export class RunnelNode {
     const child = spawn(file, args, {
       cwd: this.repoRoot,
       stdio: ['ignore', log, log],
+      detached: this.options.detached ?? false,
       env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...(this.options.env ?? {}) },
     });
     fs.closeSync(log);

@@ -37,24 +37,9 @@ export interface BrokerConfigState {
   readonly dynamicDefault: ReadonlyMap<string, string>;
 }
 
-export interface ConfigSynonym {
-  name: string;
-  value: string | null;
-  source: number;
-}
-
-/** One DescribeConfigsResourceResult (field names as the codec expects). */
-export interface DescribedConfig {
-  name: string;
-  value: string | null;
-  readOnly: boolean;
-  isDefault: boolean;
-  configSource: number;
-  isSensitive: boolean;
-  synonyms: ConfigSynonym[];
-  configType: number;
-  documentation: string | null;
-}
+/** One DescribeConfigsResourceResult entry (field names as the codec expects); shared with the controller. */
+export type { ConfigSynonym, DescribedConfig } from '@runnel/config';
+import type { ConfigSynonym, DescribedConfig } from '@runnel/config';
 
 export interface DescribeOptions {
   /** null or empty = every key (Kafka treats both the same). */

@@ -1,6 +1,8 @@
 // Kafka's numeric enums for the admin APIs (values fixed by the protocol, see ConfigResource.Type,
 // DescribeConfigsResponse.ConfigSource/ConfigType and AlterConfigOp.OpType in Kafka's clients).
 
+import { ConfigSourceCode } from '@runnel/config';
+
 /** ConfigResource.Type ids as they travel on the wire. */
 export const ResourceType = {
   UNKNOWN: 0,
@@ -11,16 +13,8 @@ export const ResourceType = {
   GROUP: 32,
 } as const;
 
-/** DescribeConfigs ConfigSource (v1+; also used by synonyms and CreateTopics v5+). */
-export const ConfigSource = {
-  UNKNOWN: 0,
-  DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_CONFIG: 2,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
-  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
-} as const;
+/** DescribeConfigs ConfigSource (v1+; also used by synonyms and CreateTopics v5+): one table, kept in @runnel/config. */
+export const ConfigSource = ConfigSourceCode;
 export type ConfigSourceId = (typeof ConfigSource)[keyof typeof ConfigSource];
 
 /** DescribeConfigs ConfigType (v3+). */

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 
-/** qa's port range (CONTRACTS.md); outside the kernel's ephemeral range, so client sockets don't take them. */
+/** The test harness's port range; outside the kernel's ephemeral range, so client sockets don't take them. */
 const RANGE_START = 19500;
 const RANGE_END = 19999;
 let next = RANGE_START + Math.floor(Math.random() * (RANGE_END - RANGE_START));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Gets a machine ready for the whole test suite: the Debian packages the interop tests drive
-// (kcat, librdkafka's and kafka-python's Python bindings) and a compiled dist/ that the e2e
-// tests start as real processes. Safe to run again: it installs only what is missing.
+// (kcat, librdkafka's and kafka-python's Python bindings, Burrow and ZooKeeper) and a compiled
+// dist/ that the e2e tests start as real processes. Safe to run again: it installs only what is missing.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -24,6 +24,9 @@ const missing = [];
 if (!has('command -v kcat')) missing.push('kcat');
 if (!has('/usr/bin/python3 -c "import confluent_kafka"')) missing.push('python3-confluent-kafka');
 if (!has('/usr/bin/python3 -c "import kafka"')) missing.push('python3-kafka');
+// Burrow reads lag from __consumer_offsets; Burrow 1.x needs a ZooKeeper, run by the test as a plain Java process.
+if (!has('test -x /usr/bin/Burrow')) missing.push('burrow');
+if (!has('test -f /usr/share/java/zookeeper.jar')) missing.push('zookeeper');
 
 if (missing.length > 0) {
   const isRoot = process.getuid && process.getuid() === 0;

@@ -3,6 +3,7 @@
 // again until the deadline, and whatever is still unresolved then becomes REQUEST_TIMED_OUT, so clients never
 // see NOT_CONTROLLER from a broker (Kafka's brokers hide the controller the same way).
 import { Err } from './constants';
+import { withTimeout } from '../util/with-timeout';
 
 export interface ForwardOutcome<Item, Result> {
   /** Results the controller gave, by item key. */
@@ -47,7 +48,8 @@ export async function forwardItems<Item, Result>(o: ForwardItemsOptions<Item, Re
     attempt++;
     let answer: Result[];
     try {
-      answer = await withTimeout(o.send(pending, Math.max(1, o.deadline - now())), Math.max(1, o.deadline - now()));
+      const ms = Math.max(1, o.deadline - now());
+      answer = await withTimeout(o.send(pending, ms), ms, `Timed out after ${ms} ms waiting for the controller.`);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       for (const item of pending) reasons.set(o.keyOfItem(item), reason);
@@ -85,22 +87,6 @@ export async function forwardItems<Item, Result>(o: ForwardItemsOptions<Item, Re
     if (!results.has(key)) unresolved.push({ item, reason: reasons.get(key) ?? 'Timed out waiting for the controller.' });
   }
   return { results, unresolved };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for the controller.`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { KafkaConnection } from '@runnel/client';
 import { API_SPECS } from '@runnel/protocol';
 import type { Logger } from '../util/logger';
 import type { MetadataCache } from '../metadata/metadata-cache';
+import { withTimeout } from '../util/with-timeout';
 
 export interface ControllerVoter {
   readonly id: number;
@@ -70,7 +71,8 @@ export class ControllerChannel {
       }
       let res: Res;
       try {
-        res = await withTimeout(conn.send(apiKey, version, body as any) as Promise<Res>, Math.max(deadline - Date.now(), 1));
+        const ms = Math.max(deadline - Date.now(), 1);
+        res = await withTimeout(conn.send(apiKey, version, body as any) as Promise<Res>, ms, `controller request timed out after ${ms} ms`);
       } catch (err) {
         // A broken connection is dropped so the next call reconnects (maybe to another voter).
         this.dropConnection(conn);
@@ -193,20 +195,4 @@ function toVersionMap(v: unknown): Map<number, { min: number; max: number }> {
     for (const [k, r] of Object.entries(v as Record<string, any>)) out.set(Number(k), { min: r.min ?? r.minVersion, max: r.max ?? r.maxVersion });
   }
   return out;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`controller request timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

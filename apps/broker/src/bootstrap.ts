@@ -19,7 +19,10 @@ import { TopicConfigs } from './metadata/topic-configs';
 import { BrokerMetrics } from './metrics/broker.metrics';
 import { startGroupCoordinator, stopGroupCoordinator } from './groups/group-coordinator.service';
 import { FetchWaiter } from './partitions/fetch-waiter';
+import type { Partition } from './partitions/partition';
 import { ReplicaManager } from './partitions/replica-manager';
+import { AlterPartitionSender } from './replication/alter-partition-sender';
+import { ReplicaFetcherManager } from './replication/replica-fetcher';
 import { ProducerIdManager } from './producers/producer-id-manager';
 import { ProducerStateManager } from './producers/producer-state';
 import { KafkaServer } from './server/kafka-server';
@@ -70,9 +73,54 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     }
   };
   const logManager = await openLogManager(config, log, logConfigFor);
-  const replicas = new ReplicaManager({ nodeId, logManager, metadata, log: log.child('replicas'), logConfigFor });
   const producers = new ProducerStateManager();
-  replicas.events.on('partition-removed', (p: { key: string }) => producers.drop(p.key));
+  const lifecycleRef: { current: BrokerLifecycle | null } = { current: null };
+  const brokerEpoch = (): number => lifecycleRef.current?.brokerEpoch ?? -1;
+  const alterPartition = new AlterPartitionSender({
+    nodeId,
+    brokerEpoch,
+    controller,
+    log: log.child('isr'),
+    brokerEpochOf: (id) => metadata.broker(id)?.epoch ?? -1,
+  });
+  const followerLag = new Map<Partition, number>();
+  const fetchers = new ReplicaFetcherManager({
+    nodeId,
+    metadata,
+    log: log.child('replica-fetcher'),
+    listenerName: config.interBrokerListenerName(),
+    maxWaitMs: config.getInt('replica.fetch.wait.max.ms'),
+    minBytes: config.getInt('replica.fetch.min.bytes'),
+    partitionMaxBytes: config.getInt('replica.fetch.max.bytes'),
+    responseMaxBytes: config.getInt('replica.fetch.response.max.bytes'),
+    backoffMs: config.getInt('replica.fetch.backoff.ms'),
+    requestTimeoutMs: config.getInt('replica.socket.timeout.ms'),
+    onLag: (p, lag) => followerLag.set(p, lag),
+    onAppended: (p, bytes) => metrics.replicationBytesIn.inc({ topic: p.topic }, bytes),
+  });
+  const replicas = new ReplicaManager({
+    nodeId,
+    logManager,
+    metadata,
+    log: log.child('replicas'),
+    logConfigFor,
+    minInsyncReplicas: (topic) => topicConfigs.getNumber(topic, 'min.insync.replicas', 1),
+    alterIsr: async (p, isr) => {
+      const before = p.isr.length;
+      const state = await alterPartition.submit(p, isr);
+      if (state) (state.isr.length < before ? metrics.isrShrinks : metrics.isrExpands).inc();
+      if (state) log.info(`ISR of ${p.key} is now [${state.isr.join(',')}] (partition epoch ${state.partitionEpoch})`);
+      return state;
+    },
+    onLogRewritten: (p) => producers.drop(p.key),
+    replicaLagTimeMs: config.getLong('replica.lag.time.max.ms'),
+    highWatermarkCheckpointMs: config.getLong('replica.high.watermark.checkpoint.interval.ms'),
+    followers: fetchers,
+  });
+  replicas.events.on('partition-removed', (p: Partition) => {
+    producers.drop(p.key);
+    followerLag.delete(p);
+  });
   metrics.setPartitionSource({
     *partitions() {
       for (const p of replicas.partitions()) {
@@ -81,9 +129,16 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     },
   });
   const fetchWaiter = new FetchWaiter();
-  metrics.setGaugeSource({ parkedFetches: () => fetchWaiter.size, producers: () => producers.producerCount() });
-  const lifecycleRef: { current: BrokerLifecycle | null } = { current: null };
-  const brokerEpoch = (): number => lifecycleRef.current?.brokerEpoch ?? -1;
+  metrics.setGaugeSource({
+    parkedFetches: () => fetchWaiter.size,
+    producers: () => producers.producerCount(),
+    replication: () => {
+      const s = replicas.replicationSummary();
+      let followerMaxLag = 0;
+      for (const [p, lag] of followerLag) if (p.isFollower()) followerMaxLag = Math.max(followerMaxLag, lag);
+      return { underReplicated: s.underReplicated, underMinIsr: s.underMinIsr, maxFollowerLag: s.maxFollowerLag, followerMaxLag };
+    },
+  });
   const producerIds = new ProducerIdManager({ controller, nodeId, brokerEpoch, logDir: config.logDirs()[0], log: log.child('producer-ids') });
 
   const apiRegistry = new ApiRegistry(HANDLERS);
@@ -201,6 +256,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
   } catch (err) {
     await runCleanup(cleanup.reverse(), log);
     fetchWaiter.close();
+    await fetchers.stop();
     controller.close();
     metadataChannel.close();
     await closeLogManager(logManager);
@@ -221,10 +277,12 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
           await lifecycleRef.current?.shutdown().catch(() => undefined);
           await server.close();
           fetchWaiter.close();
+          await fetchers.stop();
           await loader.stop();
           stopExpiry();
           stopGroupCoordinator(services);
           replicas.stop();
+          await replicas.checkpointHighWatermarks();
           controller.close();
           metadataChannel.close();
           await closeLogManager(logManager);

@@ -123,11 +123,12 @@ export const BROKER_CONFIG_DEFS: ConfigDef[] = [
   d('replica.fetch.backoff.ms', 'int', '1000', 'Sleep after a follower fetch error.', { validator: atLeast(0) }),
   d('replica.lag.time.max.ms', 'long', '30000', 'A follower behind for this long drops out of the ISR.', { validator: atLeast(0) }),
   d('num.replica.fetchers', 'int', '1', 'Fetcher count per source broker.', { validator: atLeast(1) }),
+  d('replica.socket.timeout.ms', 'int', '30000', 'Request timeout of follower fetches to leaders.', { validator: atLeast(0) }),
   d('replica.high.watermark.checkpoint.interval.ms', 'long', '5000', 'How often the high watermark is checkpointed.', { validator: atLeast(0) }),
 
   // ---- groups, offsets, transactions ----
   d('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets.', { validator: atLeast(1) }),
-  d('offsets.topic.replication.factor', 'short', '1', 'Replication factor of __consumer_offsets (Kafka defaults to 3; 1 suits single-node clusters).', { validator: atLeast(1) }),
+  d('offsets.topic.replication.factor', 'short', '3', 'Replication factor of __consumer_offsets (capped at the brokers alive when it is created).', { validator: atLeast(1) }),
   d('offsets.topic.segment.bytes', 'int', '104857600', 'Segment size of __consumer_offsets.', { validator: atLeast(1) }),
   d('offsets.topic.compression.codec', 'int', '0', 'Compression codec of __consumer_offsets.', { validator: between(0, 4) }),
   d('offsets.retention.minutes', 'int', '10080', 'Committed offsets of empty groups expire after this many minutes.', { validator: atLeast(1) }),

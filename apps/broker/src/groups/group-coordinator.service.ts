@@ -273,7 +273,9 @@ export class GroupCoordinatorService {
     const loader = this.coordinator.beginLoad(p);
     const started = this.clock.now();
     try {
-      const end = partition.highWatermark;
+      // To the log end, not the high watermark: a new leader's high watermark may lag for a moment, and commits the
+      // previous leader acknowledged sit in between (Kafka's coordinator loads to the log end too).
+      const end = partition.logEndOffset;
       let offset = partition.logStartOffset;
       let records = 0;
       while (offset < end) {
@@ -333,37 +335,13 @@ export class GroupCoordinatorService {
     await this.waitCommitted(partition, res.lastOffset + 1);
   }
 
-  /**
-   * Like acks=all: wait until the high watermark covers the append (immediate on a single replica). Appends wake
-   * the check; a short poll covers high-watermark moves that emit no event (followers catching up).
-   */
-  private waitCommitted(partition: Partition, offset: number): Promise<void> {
-    if (partition.highWatermark >= offset) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      let poll: { cancel(): void } | null = null;
-      const finish = (err?: Error): void => {
-        timer.cancel();
-        poll?.cancel();
-        partition.events.off('append', check);
-        if (err) reject(err);
-        else resolve();
-      };
-      const check = (): void => {
-        if (partition.highWatermark >= offset) finish();
-        else if (!partition.isLeader()) finish(new AppendError(GroupErr.NOT_LEADER_OR_FOLLOWER, 'lost leadership while waiting for replication'));
-      };
-      const schedulePoll = (): void => {
-        poll = this.clock.schedule(25, () => {
-          check();
-          if (partition.highWatermark < offset && partition.isLeader()) schedulePoll();
-        });
-      };
-      const timer = this.clock.schedule(this.commitTimeoutMs, () =>
-        finish(new AppendError(GroupErr.REQUEST_TIMED_OUT, 'timed out waiting for replication of an offsets append')),
-      );
-      partition.events.on('append', check);
-      schedulePoll();
-    });
+  /** Like acks=all (offsets.commit.required.acks): answer only once the high watermark covers the append. */
+  private async waitCommitted(partition: Partition, offset: number): Promise<void> {
+    const outcome = await partition.waitForCommit(offset, this.commitTimeoutMs);
+    if (outcome === 'committed') return;
+    if (outcome === 'not-leader') throw new AppendError(GroupErr.NOT_LEADER_OR_FOLLOWER, 'lost leadership while waiting for replication');
+    if (outcome === 'not-enough-replicas') throw new AppendError(GroupErr.NOT_ENOUGH_REPLICAS_AFTER_APPEND, 'the ISR fell below min.insync.replicas');
+    throw new AppendError(GroupErr.REQUEST_TIMED_OUT, 'timed out waiting for replication of an offsets append');
   }
 
   /** High watermark of a local leader partition (for lag metrics), or null. */

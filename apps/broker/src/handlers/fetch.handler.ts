@@ -1,13 +1,16 @@
 // Fetch v0-12.
 // Behaviour: sessionless fetches (session id 0). Each partition is served from its leader's log as raw stored
-// batch bytes (Buffers handed to the socket, never copied or re-encoded), up to the high watermark (= last stable
-// offset: no transactions). max_bytes and partition_max_bytes are soft limits in Kafka's sense: the first batch
-// of the first partition with data is returned whole even when it is larger. If fewer than min_bytes are
-// available the request parks until appends bring enough, max_wait_ms passes, or a partition changes; errors
-// answer at once. fetch_offset outside [log start, log end] gets OFFSET_OUT_OF_RANGE; current_leader_epoch is
-// checked (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). preferred_read_replica is always -1.
+// batch bytes (Buffers handed to the socket, never copied or re-encoded). Consumers read up to the high watermark
+// (= last stable offset: no transactions); follower replicas (replica_id >= 0) read up to the log end, and their
+// fetch offset is how the leader learns their progress (ISR and high watermark). max_bytes and
+// partition_max_bytes are soft limits in Kafka's sense: the first batch of the first partition with data is
+// returned whole even when it is larger. If fewer than min_bytes are available the request parks until new data
+// (visible data for consumers, appends for followers), max_wait_ms, or a partition change; errors answer at once.
+// fetch_offset outside [log start, log end] gets OFFSET_OUT_OF_RANGE; current_leader_epoch is checked
+// (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH); from v12 a last_fetched_epoch whose end offset on this leader is
+// below fetch_offset gets a diverging_epoch instead of records (the fetcher truncates, KIP-595/KIP-320).
+// preferred_read_replica is always -1.
 // Version notes: v0-3 consumers get v2 batches too (no down-conversion to message sets); v12 is flexible.
-// Follower fetches (replica_id >= 0) are served like consumer fetches.
 import { ApiKey, ErrorCode, errorInfo } from '@runnel/protocol';
 import type { FetchRequest, FetchResponse } from '@runnel/protocol';
 import type { ApiHandler, RequestContext } from '../api/handler';
@@ -24,6 +27,12 @@ interface Slot {
   req: FetchRequest.FetchPartition;
   partition: Partition | null;
   out: PartitionData;
+}
+
+/** Who is fetching: a consumer reads committed data, a follower replica reads the whole log. */
+interface Reader {
+  follower: boolean;
+  readCommitted: boolean;
 }
 
 function emptyData(index: number, errorCode: number): PartitionData {
@@ -50,7 +59,8 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     if (req.sessionId !== 0 && req.sessionEpoch !== -1 && req.sessionEpoch !== 0) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
-    const readCommitted = req.isolationLevel === 1;
+    const replicaId = req.replicaId ?? -1;
+    const reader: Reader = { follower: replicaId >= 0, readCommitted: req.isolationLevel === 1 };
     const slots: Slot[] = [];
     const responses: FetchResponse.FetchableTopicResponse[] = [];
     for (const t of req.topics) {
@@ -81,6 +91,18 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
         anyError = true;
         continue;
       }
+      if (reader.follower) {
+        if (!p.replicas.includes(replicaId)) {
+          s.out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+          anyError = true;
+          continue;
+        }
+        p.recordFollowerFetch(replicaId, Number(s.req.fetchOffset));
+      }
+      if (divergence(s, p)) {
+        anyError = true;
+        continue;
+      }
       s.partition = p;
       live.push(s);
     }
@@ -89,13 +111,13 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     // superseded (re-read after a long poll) are released right away.
     let held: Array<() => void> = [];
     ctx.afterResponse?.(() => held.splice(0).forEach((r) => r()));
-    let bytes = await readAll(live, req, readCommitted, held);
+    let bytes = await readAll(live, req, reader, held);
     if (live.some((s) => s.out.errorCode !== 0)) anyError = true;
     const maxWait = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS);
     if (!anyError && bytes < req.minBytes && maxWait > 0 && live.length > 0) {
       const outcome = await services.fetchWaiter.wait(
         live.map((s) => s.partition!),
-        { bytesAvailable: bytes, minBytes: req.minBytes, maxWaitMs: maxWait, signal: ctx.signal },
+        { bytesAvailable: bytes, minBytes: req.minBytes, maxWaitMs: maxWait, signal: ctx.signal, event: reader.follower ? 'append' : 'visible' },
       );
       if (outcome !== 'aborted') {
         // Re-check leadership (a partition may have moved or been deleted while we waited), then read again.
@@ -109,7 +131,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
         const superseded = held;
         held = [];
         superseded.forEach((r) => r());
-        bytes = await readAll(live.filter((s) => s.partition !== null), req, readCommitted, held);
+        bytes = await readAll(live.filter((s) => s.partition !== null), req, reader, held);
       }
     }
 
@@ -118,14 +140,30 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
       services.metrics.fetchRequests.inc({ topic: s.topic, result });
       const recs = s.out.records as Buffer | Buffer[] | null;
       const n = !recs ? 0 : Array.isArray(recs) ? recs.reduce((a, b) => a + b.length, 0) : recs.length;
-      if (n > 0) services.metrics.bytesOut.inc({ topic: s.topic }, n);
+      if (n > 0) (reader.follower ? services.metrics.replicationBytesOut : services.metrics.bytesOut).inc({ topic: s.topic }, n);
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
   },
 };
 
+/**
+ * A fetcher whose last fetched epoch ends earlier on this leader than its fetch offset (or is unknown here) holds
+ * records this leader does not: answer with the epoch and its end offset so it truncates before fetching again.
+ */
+function divergence(s: Slot, p: Partition): boolean {
+  const last = s.req.lastFetchedEpoch;
+  if (last === undefined || last < 0) return false;
+  const end = p.log.endOffsetForEpoch(last);
+  if (end.epoch < 0 || (end.epoch >= last && end.endOffset >= Number(s.req.fetchOffset))) return false;
+  s.out.divergingEpoch = { epoch: end.epoch, endOffset: BigInt(end.endOffset) };
+  s.out.highWatermark = BigInt(p.highWatermark);
+  s.out.lastStableOffset = BigInt(p.lastStableOffset);
+  s.out.logStartOffset = BigInt(p.logStartOffset);
+  return true;
+}
+
 /** Read every live partition within the request's limits; returns the total bytes gathered. */
-async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean, held: Array<() => void>): Promise<number> {
+async function readAll(live: Slot[], req: FetchRequest, reader: Reader, held: Array<() => void>): Promise<number> {
   let remaining = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let total = 0;
   let first = true;
@@ -140,13 +178,13 @@ async function readAll(live: Slot[], req: FetchRequest, readCommitted: boolean, 
     out.highWatermark = BigInt(hwm);
     out.lastStableOffset = BigInt(p.lastStableOffset);
     out.logStartOffset = BigInt(logStart);
-    out.abortedTransactions = readCommitted ? [] : null;
+    out.abortedTransactions = reader.readCommitted ? [] : null;
     out.records = EMPTY;
     if (fetchOffset < logStart || fetchOffset > logEnd) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
       continue;
     }
-    const visibleEnd = readCommitted ? p.lastStableOffset : hwm;
+    const visibleEnd = reader.follower ? logEnd : reader.readCommitted ? p.lastStableOffset : hwm;
     if (fetchOffset >= visibleEnd) continue;
     const limit = Math.min(s.req.partitionMaxBytes > 0 ? s.req.partitionMaxBytes : 0, remaining);
     if (limit <= 0 && !first) continue;

@@ -2,7 +2,10 @@
 // Behaviour: validates each v2 batch (header, CRC, record framing; no decoding or re-encoding), Kafka's record rules
 // (one batch per partition from v3, zstd from v7, keys on compacted topics, CreateTime bounds), enforces
 // max.message.bytes per batch (MESSAGE_TOO_LARGE), refuses client writes to internal topics, checks leadership (NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION), acks must be
-// 0, 1 or -1 (INVALID_REQUIRED_ACKS); acks=-1 needs |ISR| >= min.insync.replicas (NOT_ENOUGH_REPLICAS).
+// 0, 1 or -1 (INVALID_REQUIRED_ACKS); acks=-1 needs |ISR| >= min.insync.replicas (NOT_ENOUGH_REPLICAS) and is
+// answered only once the high watermark covers the append: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR falls
+// below min.insync.replicas meanwhile, NOT_LEADER_OR_FOLLOWER if leadership moves, REQUEST_TIMED_OUT after the
+// request's timeout (the records may still commit later; an idempotent retry is then answered as a duplicate).
 // Idempotent batches (producerId >= 0) go through the per-(producer, partition) sequence window: a retried batch
 // is answered with its original offset, a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch
 // INVALID_PRODUCER_EPOCH. The log patches base offsets/leader epochs in place; for LogAppendTime topics it also
@@ -70,7 +73,7 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
           set(result(pd.index, outcome.error, outcome.message ?? null));
           continue;
         }
-        pending.push(append(ctx, outcome).then(set));
+        pending.push(append(ctx, outcome).then((r) => (acks === -1 ? awaitCommit(ctx, outcome.partition, r, req.timeoutMs) : r.result)).then(set));
       }
     }
 
@@ -179,7 +182,27 @@ function validationOptions(services: RequestContext['services'], topic: string):
   return opts;
 }
 
-async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult> {
+interface Appended {
+  result: PartitionResult;
+  /** Offset the high watermark must reach for the records to be committed (-1 on error). */
+  commitOffset: number;
+}
+
+/** acks=all: hold the answer until the append is replicated to the ISR. */
+async function awaitCommit(ctx: RequestContext, partition: Partition, r: Appended, timeoutMs: number): Promise<PartitionResult> {
+  if (r.result.errorCode !== 0 || r.commitOffset < 0) return r.result;
+  const outcome = await partition.waitForCommit(r.commitOffset, timeoutMs, ctx.signal);
+  if (outcome === 'committed') return r.result;
+  const code =
+    outcome === 'not-leader'
+      ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+      : outcome === 'not-enough-replicas'
+        ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+        : ErrorCode.REQUEST_TIMED_OUT;
+  return result(r.result.index, code, `records appended at ${r.result.baseOffset} were not replicated to the ISR (${outcome})`);
+}
+
+async function append(ctx: RequestContext, p: Prepared): Promise<Appended> {
   const { services } = ctx;
   const { partition, views } = p;
   const index = partition.partition;
@@ -194,8 +217,8 @@ async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult
         for (const v of views) {
           if (v.producerId < 0) continue;
           const check = state.check(v);
-          if (check.kind === 'duplicate') return duplicateResult(index, check.batch, partition);
-          if (check.kind === 'error') return result(index, check.errorCode, check.message);
+          if (check.kind === 'duplicate') return { result: duplicateResult(index, check.batch, partition), commitOffset: check.batch.lastOffset + 1 };
+          if (check.kind === 'error') return { result: result(index, check.errorCode, check.message), commitOffset: -1 };
         }
       }
       // The log stamps LogAppendTime topics itself (attributes + maxTimestamp, CRC recomputed).
@@ -214,12 +237,12 @@ async function append(ctx: RequestContext, p: Prepared): Promise<PartitionResult
       out.baseOffset = BigInt(res.firstOffset);
       out.logStartOffset = BigInt(partition.logStartOffset);
       if (res.logAppendTime >= 0) out.logAppendTimeMs = BigInt(res.logAppendTime);
-      return out;
+      return { result: out, commitOffset: res.lastOffset + 1 };
     });
   } catch (err) {
-    services.log.error(`append to ${partition.key} failed`, err);
+    if (!(err instanceof KafkaProtocolError)) services.log.error(`append to ${partition.key} failed`, err);
     const code = err instanceof KafkaProtocolError ? err.code : storageErrorCode(err);
-    return result(index, code, (err as Error).message);
+    return { result: result(index, code, (err as Error).message), commitOffset: -1 };
   }
 }
 

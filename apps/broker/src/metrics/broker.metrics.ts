@@ -7,6 +7,8 @@ export interface BrokerGaugeSource {
   parkedFetches(): number;
   /** Idempotent producers with state on this broker (all partitions). */
   producers(): number;
+  /** Replication state of the partitions this broker leads, and how far its followed partitions lag. */
+  replication?(): { underReplicated: number; underMinIsr: number; maxFollowerLag: number; followerMaxLag: number };
 }
 
 export interface PartitionGaugeSource {
@@ -28,6 +30,10 @@ export class BrokerMetrics {
   readonly bytesOut: Counter<'topic'>;
   readonly produceRequests: Counter<'topic' | 'result'>;
   readonly fetchRequests: Counter<'topic' | 'result'>;
+  readonly replicationBytesIn: Counter<'topic'>;
+  readonly replicationBytesOut: Counter<'topic'>;
+  readonly isrShrinks: Counter;
+  readonly isrExpands: Counter;
   private source: PartitionGaugeSource | null = null;
   private gauges: BrokerGaugeSource | null = null;
 
@@ -76,8 +82,42 @@ export class BrokerMetrics {
       registers: r,
     });
 
+    this.replicationBytesIn = new Counter({
+      name: 'runnel_broker_replication_bytes_in_total',
+      help: 'Record batch bytes this broker copied from leaders as a follower, by topic',
+      labelNames: ['topic'],
+      registers: r,
+    });
+    this.replicationBytesOut = new Counter({
+      name: 'runnel_broker_replication_bytes_out_total',
+      help: 'Record batch bytes served to follower replicas, by topic',
+      labelNames: ['topic'],
+      registers: r,
+    });
+    this.isrShrinks = new Counter({ name: 'runnel_broker_isr_shrinks_total', help: 'ISR shrinks this broker got committed as leader', registers: r });
+    this.isrExpands = new Counter({ name: 'runnel_broker_isr_expands_total', help: 'ISR expansions this broker got committed as leader', registers: r });
+
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    const replicationGauge = (name: string, help: string, pick: (s: ReturnType<NonNullable<BrokerGaugeSource['replication']>>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const s = self.gauges?.replication?.();
+          this.set(s ? pick(s) : 0);
+        },
+      });
+    };
+    replicationGauge('runnel_broker_under_replicated_partitions', 'Partitions led here whose ISR is smaller than their replica set', (s) => s.underReplicated);
+    replicationGauge('runnel_broker_under_min_isr_partitions', 'Partitions led here whose ISR is below min.insync.replicas (acks=all refused)', (s) => s.underMinIsr);
+    replicationGauge('runnel_broker_replica_max_lag_messages', 'Largest offset lag of a follower behind this leader, over the partitions led here', (s) => s.maxFollowerLag);
+    replicationGauge(
+      'runnel_broker_replica_fetch_max_lag_messages',
+      "Largest offset lag of this broker's followed partitions behind their leaders' high watermark",
+      (s) => s.followerMaxLag,
+    );
     new Gauge({
       name: 'runnel_broker_partitions',
       help: 'Local partition replicas',

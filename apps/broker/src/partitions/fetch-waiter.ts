@@ -9,6 +9,11 @@ export interface WaitOptions {
   readonly maxWaitMs: number;
   /** Aborted when the connection closes or the broker shuts down. */
   readonly signal?: AbortSignal;
+  /**
+   * What counts as new data: 'visible' (the high watermark moved: consumers) or 'append' (the log grew: follower
+   * replicas, which read up to the log end).
+   */
+  readonly event?: 'visible' | 'append';
 }
 
 export type WaitOutcome = 'data' | 'timeout' | 'changed' | 'aborted';
@@ -25,6 +30,7 @@ export class FetchWaiter {
   wait(partitions: readonly Partition[], opts: WaitOptions): Promise<WaitOutcome> {
     if (this.closed) return Promise.resolve('aborted');
     if (opts.maxWaitMs <= 0 || partitions.length === 0) return Promise.resolve('timeout');
+    const event = opts.event ?? 'visible';
     return new Promise<WaitOutcome>((resolve) => {
       let accumulated = opts.bytesAvailable;
       let done = false;
@@ -32,7 +38,7 @@ export class FetchWaiter {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        for (const p of partitions) p.events.off('append', onAppend);
+        for (const p of partitions) p.events.off(event, onAppend);
         opts.signal?.removeEventListener('abort', onAbort);
         this.pending.delete(onAbort);
         resolve(outcome);
@@ -44,7 +50,7 @@ export class FetchWaiter {
       };
       const onAbort = (): void => finish('aborted');
       const timer = setTimeout(() => finish('timeout'), opts.maxWaitMs);
-      for (const p of partitions) p.events.on('append', onAppend);
+      for (const p of partitions) p.events.on(event, onAppend);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.add(onAbort);
     });

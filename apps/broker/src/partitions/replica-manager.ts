@@ -6,7 +6,8 @@ import type { LogManager, LogConfig } from '@runnel/storage';
 import { ErrorCode } from '@runnel/protocol';
 import type { MetadataCache, MetadataChange } from '../metadata/metadata-cache';
 import type { Logger } from '../util/logger';
-import { Partition } from './partition';
+import { HighWatermarkCheckpoint } from './high-watermark-checkpoint';
+import { IsrState, Partition, PartitionEnv } from './partition';
 
 export type PartitionLookup = { partition: Partition; errorCode: 0 } | { partition: null; errorCode: number };
 
@@ -17,6 +18,18 @@ export interface ReplicaManagerOptions {
   readonly log: Logger;
   /** Storage settings for a topic, from its effective configuration. */
   readonly logConfigFor: (topic: string) => Partial<LogConfig>;
+  /** The topic's effective min.insync.replicas. */
+  readonly minInsyncReplicas?: (topic: string) => number;
+  /** Sends an ISR change to the controller (AlterPartition). */
+  readonly alterIsr?: (p: Partition, newIsr: number[]) => Promise<IsrState | null>;
+  /** A local log was truncated or changed role: producer state cached for it is stale. */
+  readonly onLogRewritten?: (p: Partition) => void;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMs?: number;
+  /** replica.high.watermark.checkpoint.interval.ms */
+  readonly highWatermarkCheckpointMs?: number;
+  /** Told about the followed partitions after every applied metadata change (the replica fetchers). */
+  readonly followers?: { update(partitions: Iterable<Partition>): void };
 }
 
 export class ReplicaManager {
@@ -26,9 +39,12 @@ export class ReplicaManager {
   private chain: Promise<void> = Promise.resolve();
   /** Emits 'partition-added' / 'partition-removed' (metrics, fetch waiters). */
   readonly events = new EventEmitter();
+  private readonly hwmCheckpoint: HighWatermarkCheckpoint;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.events.setMaxListeners(0);
+    this.hwmCheckpoint = new HighWatermarkCheckpoint(opts.logManager.logDirs);
   }
 
   get logManager(): LogManager {
@@ -38,9 +54,53 @@ export class ReplicaManager {
   /** Follow the metadata image from now on and reconcile with what it says today. */
   async start(): Promise<void> {
     this.unsubscribe = this.opts.metadata.onChange((c) => {
-      void this.enqueue(() => this.onChange(c)).catch((err) => this.opts.log.error('applying metadata change to local logs failed', err));
+      void this.enqueue(() => this.onChange(c))
+        .catch((err) => this.opts.log.error('applying metadata change to local logs failed', err))
+        .finally(() => this.opts.followers?.update(this.byKey.values()));
     });
     await this.enqueue(() => this.reconcile());
+    this.opts.followers?.update(this.byKey.values());
+    // Kafka checks the ISR at half the lag time so a stuck follower leaves it within 1.5x replica.lag.time.max.ms.
+    const lag = this.lagTimeMs;
+    const isrCheck = setInterval(() => this.checkIsr(), Math.max(50, Math.floor(lag / 2)));
+    const checkpoint = setInterval(() => void this.checkpointHighWatermarks(), Math.max(100, this.opts.highWatermarkCheckpointMs ?? 5000));
+    isrCheck.unref();
+    checkpoint.unref();
+    this.timers.push(isrCheck, checkpoint);
+  }
+
+  private get lagTimeMs(): number {
+    return this.opts.replicaLagTimeMs ?? 30_000;
+  }
+
+  /** Leaders drop followers that stopped catching up. */
+  checkIsr(): void {
+    for (const p of this.byKey.values()) {
+      if (!p.isLeader()) continue;
+      p.expireStuckIsrChange(Math.max(this.lagTimeMs, 5000));
+      p.maybeShrinkIsr(this.lagTimeMs);
+    }
+  }
+
+  /** Writes every log dir's replication-offset-checkpoint. */
+  checkpointHighWatermarks(): Promise<void> {
+    return this.hwmCheckpoint.write(this.byKey.values()).catch((err) => this.opts.log.warn(`writing the high watermark checkpoint failed: ${(err as Error).message}`));
+  }
+
+  /** Under-replicated, under-min-ISR and leader counts plus the largest follower lag, for metrics. */
+  replicationSummary(): { leaders: number; underReplicated: number; underMinIsr: number; maxFollowerLag: number } {
+    let leaders = 0;
+    let underReplicated = 0;
+    let underMinIsr = 0;
+    let maxFollowerLag = 0;
+    for (const p of this.byKey.values()) {
+      if (!p.isLeader()) continue;
+      leaders++;
+      if (p.underReplicated) underReplicated++;
+      if (p.underMinIsr) underMinIsr++;
+      maxFollowerLag = Math.max(maxFollowerLag, p.maxFollowerLag());
+    }
+    return { leaders, underReplicated, underMinIsr, maxFollowerLag };
   }
 
   /** Resolves once every metadata change seen so far has been applied to the local logs. */
@@ -128,6 +188,8 @@ export class ReplicaManager {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
   }
 
   private async onChange(change: MetadataChange): Promise<void> {
@@ -182,16 +244,33 @@ export class ReplicaManager {
       if (log) lm.updateConfig(topic, partition, this.opts.logConfigFor(topic));
       else log = await lm.createLog(topic, partition, this.opts.logConfigFor(topic));
       if (!log.topicId) log.setTopicId(topicImage.topicId);
-      p = new Partition(topic, partition, topicImage.topicId, log, this.opts.nodeId);
+      p = new Partition(topic, partition, topicImage.topicId, log, this.partitionEnv(topic), this.hwmCheckpoint.get(log.dir, key));
       this.byKey.set(key, p);
       p.updateFromImage(meta, topicImage.topicId);
       this.events.emit('partition-added', p);
       this.opts.log.debug(`partition ${key} ready (leader ${meta.leader}, epoch ${meta.leaderEpoch})`);
     } else {
-      p.updateFromImage(meta, topicImage.topicId);
-      p.poke();
+      const local = p;
+      // After appends already queued on the partition, so none of them lands under the new role.
+      await local.exclusive(() => local.updateFromImage(meta, topicImage.topicId));
+      local.poke();
     }
     return p;
+  }
+
+  private partitionEnv(topic: string): PartitionEnv {
+    const { opts } = this;
+    return {
+      nodeId: opts.nodeId,
+      minInsyncReplicas: () => opts.minInsyncReplicas?.(topic) ?? 1,
+      brokerUsable: (id) => {
+        const b = opts.metadata.broker(id);
+        return !!b && !b.fenced && !b.inControlledShutdown;
+      },
+      alterIsr: (p, isr) => opts.alterIsr?.(p, isr) ?? Promise.resolve(null),
+      onLogRewritten: (p) => opts.onLogRewritten?.(p),
+      now: Date.now,
+    };
   }
 
   private async dropPartition(topic: string, partition: number): Promise<void> {
@@ -199,7 +278,7 @@ export class ReplicaManager {
     const p = this.byKey.get(key);
     this.byKey.delete(key);
     if (p) {
-      p.poke();
+      p.close();
       this.events.emit('partition-removed', p);
     }
     await this.opts.logManager.deleteLog(topic, partition);

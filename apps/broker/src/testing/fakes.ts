@@ -21,7 +21,9 @@ export class FakeLog {
   logStartOffset = 0;
   logEndOffset = 0;
   appendTime = -1;
-  epochs = { epochForOffset: (_o: number) => 0 };
+  epochs = { epochForOffset: (_o: number) => 0, assign: (_e: number, _o: number) => undefined };
+  latestEpoch = -1;
+  isClosed = false;
   topicId: string | null = null;
   setTopicId(id: string): void {
     this.topicId = id;
@@ -30,6 +32,10 @@ export class FakeLog {
     readonly topic: string,
     readonly partition: number,
   ) {}
+
+  get dir(): string {
+    return `/nonexistent/${this.topic}-${this.partition}`;
+  }
 
   get segments(): Array<{ baseOffset: number; size: number }> {
     return [{ baseOffset: this.logStartOffset, size: this.sizeInBytes }];
@@ -93,6 +99,7 @@ export class FakeLog {
 
 export class FakeLogManager {
   readonly map = new Map<string, FakeLog>();
+  readonly logDirs: string[] = [];
   getLog(t: string, p: number) {
     return this.map.get(`${t}-${p}`);
   }

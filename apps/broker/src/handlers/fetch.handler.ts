@@ -91,18 +91,19 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
         anyError = true;
         continue;
       }
-      if (reader.follower) {
-        if (!p.replicas.includes(replicaId)) {
-          s.out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-          anyError = true;
-          continue;
-        }
-        p.recordFollowerFetch(replicaId, Number(s.req.fetchOffset));
+      if (reader.follower && !p.replicas.includes(replicaId)) {
+        s.out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+        anyError = true;
+        continue;
       }
       if (divergence(s, p)) {
         anyError = true;
         continue;
       }
+      // Only a follower whose log matches ours up to its fetch offset has those records: record its progress
+      // after the divergence check, and only for an offset this log has.
+      const fetchOffset = Number(s.req.fetchOffset);
+      if (reader.follower && fetchOffset >= p.logStartOffset && fetchOffset <= p.logEndOffset) p.recordFollowerFetch(replicaId, fetchOffset);
       s.partition = p;
       live.push(s);
     }

@@ -314,7 +314,12 @@ async function main(): Promise<void> {
   const voters = controllerPorts.map((p, i) => `${i + 1}@${HOST}:${p}`).join(',');
 
   const members: Member[] = [];
-  const shared = { 'cluster.id': clusterId };
+  const shared: Record<string, string> = { 'cluster.id': clusterId };
+  // A cluster is for replication: new topics get up to 3 replicas and acks=all needs 2 of them, unless the user
+  // passed their own values.
+  const given = (key: string) => args.passThrough.some((a) => a.startsWith(`${key}=`));
+  if (!given('default.replication.factor')) shared['default.replication.factor'] = String(Math.min(3, args.brokers));
+  if (!given('min.insync.replicas') && args.brokers >= 3) shared['min.insync.replicas'] = '2';
   for (let i = 0; i < args.controllers + args.brokers; i++) {
     const isController = i < args.controllers;
     const nodeId = i + 1;

@@ -45,6 +45,8 @@ interface CommitWaiter {
 
 /** Bounded list of (end offset, bytes) per append: how many bytes become visible when the high watermark moves. */
 const MAX_APPEND_MARKS = 4096;
+/** Pause between ISR change attempts the controller refused or never answered. */
+const ISR_RETRY_BACKOFF_MS = 500;
 
 export class Partition {
   leader = -1;
@@ -64,6 +66,8 @@ export class Partition {
   /** ISR sent to the controller and not yet seen committed; while set no other change is sent. */
   private pendingIsr: readonly number[] | null = null;
   private pendingSince = 0;
+  /** After a refused or failed change, no new one before this time (or before the metadata moves on). */
+  private isrRetryAfter = 0;
   /** First offset of the current leader epoch on this leader (a follower joins the ISR only past it). */
   private leaderEpochStartOffset = -1;
   private waiters: CommitWaiter[] = [];
@@ -155,6 +159,7 @@ export class Partition {
       this.partitionEpoch = p.partitionEpoch;
       this.isr = p.isr;
       this.pendingIsr = null;
+      this.isrRetryAfter = 0;
     } else if (p.partitionEpoch === this.partitionEpoch) {
       this.isr = p.isr;
     }
@@ -257,8 +262,8 @@ export class Partition {
 
   /** Leader: drop ISR members that have not caught up for `lagTimeMs` (replica.lag.time.max.ms). */
   maybeShrinkIsr(lagTimeMs: number): void {
-    if (!this.isLeader() || this.pendingIsr) return;
     const now = this.env.now();
+    if (!this.isLeader() || this.pendingIsr || now < this.isrRetryAfter) return;
     const lagging = this.isr.filter((id) => {
       if (id === this.env.nodeId) return false;
       const f = this.followers.get(id);
@@ -274,7 +279,7 @@ export class Partition {
   }
 
   private maybeExpandIsr(id: number, f: FollowerState): void {
-    if (this.pendingIsr || this.isr.includes(id) || !this.replicas.includes(id)) return;
+    if (this.pendingIsr || this.isr.includes(id) || !this.replicas.includes(id) || this.env.now() < this.isrRetryAfter) return;
     if (f.leo < this.highWatermark || f.leo < this.leaderEpochStartOffset) return;
     if (!this.env.brokerUsable(id)) return;
     this.requestIsr([...this.isr, id]);
@@ -293,11 +298,14 @@ export class Partition {
           this.partitionEpoch = state.partitionEpoch;
         }
         if (this.partitionEpoch !== sentAtPartitionEpoch || !state) this.pendingIsr = null;
+        if (!state) this.isrRetryAfter = this.env.now() + ISR_RETRY_BACKOFF_MS;
         this.maybeAdvanceHighWatermark();
         this.settleWaiters();
       },
       () => {
-        if (this.leaderEpoch === sentAtEpoch) this.pendingIsr = null;
+        if (this.leaderEpoch !== sentAtEpoch) return;
+        this.pendingIsr = null;
+        this.isrRetryAfter = this.env.now() + ISR_RETRY_BACKOFF_MS;
       },
     );
   }

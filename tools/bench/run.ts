@@ -5,6 +5,7 @@ import { runProtocolBench } from './protocol.bench';
 const benches: Array<[string, () => void | Promise<void>]> = [
   ['protocol', runProtocolBench],
   ['storage', async () => (await import('./storage.bench')).runStorageBench()],
+  ['replication', async () => (await import('./replication.bench')).runReplicationBench()],
 ];
 
 async function main(): Promise<void> {

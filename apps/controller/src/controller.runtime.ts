@@ -7,6 +7,7 @@ import { METRICS_REGISTRY } from '@runnel/metrics';
 import { PartitionLog, partitionDirName } from '@runnel/storage';
 import { BrokerLifecycle } from './controller/broker-lifecycle';
 import { QuorumController } from './controller/quorum-controller';
+import { LeaderRebalancer } from './controller/leader-balance';
 import { controllerHandlers, ControllerServices } from './handlers';
 import { ControllerMetrics } from './metrics/controller.metrics';
 import { KafkaListener } from './network/kafka-listener';
@@ -32,6 +33,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
   raft: RaftClient | null = null;
   controller: QuorumController | null = null;
   brokers: BrokerLifecycle | null = null;
+  rebalancer: LeaderRebalancer | null = null;
   listener: KafkaListener | null = null;
   clusterId = '';
   private stopped = false;
@@ -103,9 +105,11 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     this.controller = new QuorumController(this.raft, clusterId, {
       onCommitLatency: (s) => this.metrics.commitLatency.observe(s),
       onActivated: () => this.brokers?.resetSessions(),
+      onElections: (kind, n) => this.metrics.elections.inc({ type: kind }, n),
     });
     this.metrics.attach(this.controller, this.raft);
-    this.brokers = new BrokerLifecycle(this.controller, config.getInt('broker.session.timeout.ms'));
+    this.brokers = new BrokerLifecycle(this.controller, config.getInt('broker.session.timeout.ms'), Date.now, config);
+    this.rebalancer = new LeaderRebalancer(this.controller, config);
     if (multiVoter) {
       // The listener must be up before the election: the other voters' Vote and Fetch arrive there.
       await this.openListener(config, voters, listenerCfg, nodeId);
@@ -117,6 +121,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     );
     if (!multiVoter) await this.openListener(config, voters, listenerCfg, nodeId);
     this.brokers.start();
+    this.rebalancer!.start();
     this.logger.log(
       `controller ${nodeId} ${this.controller.active ? 'active' : `started as ${this.raft.role}`} on ${listenerCfg.name}://${listenerCfg.host || '0.0.0.0'}:${this.port} ` +
         `(cluster ${clusterId}, raft epoch ${this.raft.epoch}, metadata offset ${this.controller.image.offset})`,
@@ -171,6 +176,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     await this.raft?.resign().catch(() => undefined);
     await this.listener?.close().catch(() => undefined);
     this.brokers?.stop();
+    this.rebalancer?.stop();
     await this.controller?.close().catch(() => undefined);
     await this.log?.close().catch((e) => this.logger.error(`closing the metadata log failed: ${(e as Error).message}`));
   }

@@ -62,6 +62,7 @@ export const BROKER_CONFIG_DEFS: ConfigDef[] = [
   d('unclean.leader.election.enable', 'boolean', 'false', 'Allow replicas outside the ISR to become leader (may lose data).', {}),
   d('auto.leader.rebalance.enable', 'boolean', 'true', 'Move leadership back to preferred replicas periodically.', {}),
   d('leader.imbalance.check.interval.seconds', 'long', '300', 'How often the controller checks for leader imbalance.', { validator: atLeast(1) }),
+  d('leader.imbalance.per.broker.percentage', 'int', '10', 'Share of a broker\'s preferred partitions (percent) that may be led elsewhere before the controller rebalances them.', { validator: between(0, 100) }),
 
   // ---- log (topic-level defaults) ----
   d('log.segment.bytes', 'int', '1073741824', 'Maximum size of a single log segment file.', { validator: atLeast(14), importance: 'high' }),

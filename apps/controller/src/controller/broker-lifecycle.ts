@@ -1,3 +1,4 @@
+import type { KafkaConfig } from '@runnel/config';
 import { ErrorCode } from '@runnel/protocol';
 import type { MetadataRecord } from '@runnel/metadata';
 import { ControllerError, QuorumController } from './quorum-controller';
@@ -46,6 +47,8 @@ export class BrokerLifecycle {
     private readonly controller: QuorumController,
     private readonly sessionTimeoutMs: number,
     private readonly now: () => number = Date.now,
+    /** Cluster defaults the partition changes consult (unclean.leader.election.enable). */
+    private readonly config: KafkaConfig | null = null,
   ) {}
 
   start(): void {
@@ -101,7 +104,7 @@ export class BrokerLifecycle {
         const epoch = this.controller.nextOffset();
         const records: MetadataRecord[] = [];
         // A re-registering broker loses its leaderships until it is unfenced again.
-        if (existing) records.push(...recordsForBrokerRemoval(image, req.brokerId));
+        if (existing) records.push(...recordsForBrokerRemoval(image, req.brokerId, this.config));
         records.push({
           name: 'RegisterBrokerRecord',
           version: 1,
@@ -145,7 +148,7 @@ export class BrokerLifecycle {
         }
         return {
           records: [
-            ...recordsForBrokerRemoval(img, b.id),
+            ...recordsForBrokerRemoval(img, b.id, this.config),
             { name: 'BrokerRegistrationChangeRecord', version: 1, data: { brokerId: b.id, brokerEpoch: BigInt(b.epoch), fenced: 1, inControlledShutdown: 1 } },
           ],
           result: undefined,
@@ -168,7 +171,7 @@ export class BrokerLifecycle {
         return {
           records: [
             { name: 'UnfenceBrokerRecord', version: 0, data: { id: b.id, epoch: BigInt(b.epoch) } },
-            ...recordsForBrokerReturn(img, unfenced),
+            ...recordsForBrokerReturn(img, unfenced, this.config),
           ],
           result: undefined,
         };
@@ -205,7 +208,7 @@ export class BrokerLifecycle {
         const b = img.brokers.get(brokerId);
         if (!b || b.fenced || b.epoch !== epoch) return { records: [], result: false };
         return {
-          records: [...recordsForBrokerRemoval(img, brokerId), { name: 'FenceBrokerRecord', version: 0, data: { id: brokerId, epoch: BigInt(epoch) } }],
+          records: [...recordsForBrokerRemoval(img, brokerId, this.config), { name: 'FenceBrokerRecord', version: 0, data: { id: brokerId, epoch: BigInt(epoch) } }],
           result: true,
         };
       });

@@ -1,6 +1,7 @@
 import { MetadataImage, MetadataRecord, replayMetadataBatches } from '@runnel/metadata';
 import { NotLeaderError, RaftClient } from '../raft/raft-client';
 import { createLogger } from '../util/logger';
+import { countElections, ElectionKind } from './elections';
 
 /** metadata.version feature level we write on a fresh log (Kafka 3.9-IV0). */
 export const METADATA_VERSION_LEVEL = 21;
@@ -15,6 +16,8 @@ export class ControllerError extends Error {
 export interface WriteResult<T> {
   records: MetadataRecord[];
   result: T;
+  /** How leaders named in these records were chosen (default 'clean'), for the elections counter. */
+  electionKind?: ElectionKind;
 }
 
 export interface ControllerEvents {
@@ -22,6 +25,8 @@ export interface ControllerEvents {
   onApplied?(image: MetadataImage): void;
   /** This node became the active controller (a new Raft leadership, image caught up). */
   onActivated?(epoch: number): void;
+  /** Leader elections just committed, by kind. */
+  onElections?(kind: ElectionKind, count: number): void;
 }
 
 /**
@@ -148,7 +153,7 @@ export class QuorumController {
   private writeInternal<T>(fn: (image: MetadataImage) => WriteResult<T> | Promise<WriteResult<T>>, requireActive = false): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.closed || !this.raft.isLeader() || (requireActive && !this.active)) throw new NotLeaderError(this.raft.leaderId, this.raft.epoch);
-      const { records, result } = await fn(this.image);
+      const { records, result, electionKind } = await fn(this.image);
       if (records.length === 0) return result;
       const t0 = process.hrtime.bigint();
       const { lastOffset } = await this.raft.append(records);
@@ -158,6 +163,9 @@ export class QuorumController {
         if (!ok) throw new Error(`committed offset ${lastOffset} was not applied in time`);
       }
       this.events.onCommitLatency?.(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (this.events.onElections) {
+        for (const [kind, n] of Object.entries(countElections(records, electionKind ?? 'clean'))) this.events.onElections(kind as ElectionKind, n!);
+      }
       return result;
     };
     const p = this.writeChain.then(run, run);

@@ -48,14 +48,83 @@ class OpError extends Error {
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-/** Replica lists for `count` new partitions starting at `first`, round-robin over the active brokers. */
-export function placeReplicas(brokers: number[], first: number, count: number, rf: number, seed: number): number[][] {
+/**
+ * Brokers ordered so that racks alternate (Kafka's rack-alternated list): racks sorted by name, the
+ * i-th broker of every rack before the (i+1)-th of any. Consecutive entries are then on distinct
+ * racks as long as racks remain, so a walk along the list spreads one partition's replicas.
+ */
+export function rackAlternatedBrokers(brokers: number[], rackOf: (id: number) => string): number[] {
+  const byRack = new Map<string, number[]>();
+  for (const id of [...brokers].sort((a, b) => a - b)) {
+    const rack = rackOf(id);
+    const list = byRack.get(rack) ?? [];
+    list.push(id);
+    byRack.set(rack, list);
+  }
+  const racks = [...byRack.keys()].sort();
+  const out: number[] = [];
+  for (let i = 0; out.length < brokers.length; i++) {
+    for (const r of racks) {
+      const id = byRack.get(r)![i];
+      if (id !== undefined) out.push(id);
+    }
+  }
+  return out;
+}
+
+/**
+ * Replica lists for `count` new partitions starting at `first`, round-robin over the active brokers.
+ * When any broker has a rack (`racks`), placement is rack-aware: leaders rotate over the
+ * rack-alternated list, and each further replica is the next broker on a rack the partition does not
+ * use yet (any unused broker once every rack has one). Brokers without a rack share one unnamed rack.
+ */
+export function placeReplicas(
+  brokers: number[],
+  first: number,
+  count: number,
+  rf: number,
+  seed: number,
+  racks?: ReadonlyMap<number, string | null>,
+): number[][] {
+  if (racks && brokers.some((id) => racks.get(id))) return placeRackAware(brokers, first, count, rf, seed, (id) => racks.get(id) ?? '');
   const out: number[][] = [];
   const n = brokers.length;
   for (let i = 0; i < count; i++) {
     const p = first + i;
     const replicas: number[] = [];
     for (let r = 0; r < rf; r++) replicas.push(brokers[(seed + p + r) % n]);
+    out.push(replicas);
+  }
+  return out;
+}
+
+function rackMap(image: MetadataImage): Map<number, string | null> {
+  return new Map([...image.brokers.values()].map((b) => [b.id, b.rack]));
+}
+
+function placeRackAware(brokers: number[], first: number, count: number, rf: number, seed: number, rackOf: (id: number) => string): number[][] {
+  const order = rackAlternatedBrokers(brokers, rackOf);
+  const n = order.length;
+  const out: number[][] = [];
+  for (let i = 0; i < count; i++) {
+    const p = first + i;
+    const start = (seed + p) % n;
+    // Shift the followers once per round of leaders, so the same leader gets varying followers.
+    const shift = n > 1 ? Math.floor((seed + p) / n) % (n - 1) : 0;
+    const replicas = [order[start]];
+    const usedRacks = new Set([rackOf(order[start])]);
+    const candidates: number[] = [];
+    for (let k = 0; k < n - 1; k++) candidates.push(order[(start + 1 + ((shift + k) % (n - 1))) % n]);
+    for (const id of candidates) {
+      if (replicas.length >= rf) break;
+      if (usedRacks.has(rackOf(id))) continue;
+      replicas.push(id);
+      usedRacks.add(rackOf(id));
+    }
+    for (const id of candidates) {
+      if (replicas.length >= rf) break;
+      if (!replicas.includes(id)) replicas.push(id);
+    }
     out.push(replicas);
   }
   return out;
@@ -174,7 +243,7 @@ export function createTopics(
             `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${active.length} broker(s) are registered.`,
           );
         }
-        replicaLists = placeReplicas(active, 0, numPartitions, rf, ctx.placementSeed());
+        replicaLists = placeReplicas(active, 0, numPartitions, rf, ctx.placementSeed(), rackMap(image));
       }
       const overrides = validateConfigs(t.configs);
       if (replicaLists.length > budget) {
@@ -325,7 +394,7 @@ export function createPartitions(
             `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${active.length} broker(s) are registered.`,
           );
         }
-        lists = placeReplicas(active, current, added, rf, ctx.placementSeed());
+        lists = placeReplicas(active, current, added, rf, ctx.placementSeed(), rackMap(image));
       }
       result.push({ name: t.name, errorCode: 0, errorMessage: null });
       if (!validateOnly) lists.forEach((replicas, i) => records.push(partitionRecord(topic.topicId, current + i, replicas, image)));

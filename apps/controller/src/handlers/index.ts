@@ -12,6 +12,8 @@ import { alterConfigsHandler, incrementalAlterConfigsHandler } from './alter-con
 import { describeQuorumHandler } from './describe-quorum.handler';
 import { describeClusterHandler } from './describe-cluster.handler';
 import { fetchHandler } from './fetch.handler';
+import { alterPartitionHandler } from './alter-partition.handler';
+import { electLeadersHandler } from './elect-leaders.handler';
 import { beginQuorumEpochHandler, endQuorumEpochHandler, voteHandler } from './quorum.handlers';
 
 /** Every API the controller listener serves (ApiVersions advertises exactly these). */
@@ -23,6 +25,7 @@ export function controllerHandlers(s: ControllerServices): ControllerApiHandler[
     deleteTopicsHandler(s),
     alterConfigsHandler(s),
     createPartitionsHandler(s),
+    electLeadersHandler(s),
     incrementalAlterConfigsHandler(s),
     describeQuorumHandler(s),
     describeClusterHandler(s),
@@ -30,6 +33,7 @@ export function controllerHandlers(s: ControllerServices): ControllerApiHandler[
     brokerHeartbeatHandler(s),
     unregisterBrokerHandler(s),
     allocateProducerIdsHandler(s),
+    alterPartitionHandler(s),
     voteHandler(s),
     beginQuorumEpochHandler(s),
     endQuorumEpochHandler(s),

@@ -16,7 +16,7 @@ export function unregisterBrokerHandler(s: ControllerServices): ControllerApiHan
           if (!b) return { records: [], result: ErrorCode.BROKER_ID_NOT_REGISTERED };
           return {
             records: [
-              ...recordsForBrokerRemoval(image, b.id),
+              ...recordsForBrokerRemoval(image, b.id, s.config),
               { name: 'UnregisterBrokerRecord', version: 0, data: { brokerId: b.id, brokerEpoch: BigInt(b.epoch) } },
             ],
             result: 0,

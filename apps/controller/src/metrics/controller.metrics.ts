@@ -2,6 +2,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { MetricsFactory } from '@runnel/metrics';
 import { apiName } from '@runnel/protocol';
 import type { QuorumController } from '../controller/quorum-controller';
+import { preferredReplicaImbalanceCount } from '../controller/leader-balance';
 import type { RaftClient } from '../raft/raft-client';
 
 const RAFT_STATES = ['unattached', 'prospective', 'candidate', 'leader', 'follower', 'resigned'] as const;
@@ -14,6 +15,7 @@ export class ControllerMetrics {
   readonly commitLatency: Histogram;
   readonly raftCommitLatency: Histogram;
   readonly raftElections: Counter;
+  readonly elections: Counter<'type'>;
   private connections = 0;
   private controller: QuorumController | null = null;
   private raft: RaftClient | null = null;
@@ -62,6 +64,16 @@ export class ControllerMetrics {
     gauge('topics', 'Topics in the metadata image', () => this.controller?.image.topics.size ?? 0);
     gauge('partitions', 'Partitions in the metadata image', () => this.controller?.image.partitionCount() ?? 0);
     gauge('offline_partitions', 'Partitions without a live leader', () => this.controller?.image.offlinePartitionCount() ?? 0);
+    gauge('active_brokers', 'Registered brokers that are not fenced', () => this.controller?.image.activeBrokers().length ?? 0);
+    gauge('preferred_replica_imbalance', 'Partitions not led by their preferred (first) replica', () =>
+      this.controller ? preferredReplicaImbalanceCount(this.controller.image) : 0,
+    );
+    this.elections = m.counter({
+      name: 'leader_elections_total',
+      help: 'Partition leader elections committed by this controller, by type (preferred, unclean, clean after a leader left)',
+      labelNames: ['type'],
+    });
+    for (const type of ['preferred', 'unclean', 'clean']) this.elections.inc({ type }, 0);
     gauge('connections', 'Open connections on the controller listener', () => this.connections);
   }
 

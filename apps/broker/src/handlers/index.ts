@@ -1,7 +1,7 @@
 // Every API this broker serves. ApiVersions advertises exactly this list (sorted by key in api/registry.ts).
 // broker-core: ApiVersions, Metadata, Produce, Fetch, ListOffsets, InitProducerId, OffsetForLeaderEpoch.
 // broker-admin: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
-//               IncrementalAlterConfigs, DeleteRecords, DescribeCluster, DescribeLogDirs.
+//               IncrementalAlterConfigs, DeleteRecords, DescribeCluster, DescribeLogDirs, ElectLeaders.
 // Add one import and one entry per handler file.
 import type { ApiHandler } from '../api/handler';
 import { apiVersionsHandler } from './api-versions.handler';
@@ -13,6 +13,7 @@ import { deleteTopicsHandler } from './delete-topics.handler';
 import { describeClusterHandler } from './describe-cluster.handler';
 import { describeConfigsHandler } from './describe-configs.handler';
 import { describeLogDirsHandler } from './describe-log-dirs.handler';
+import { electLeadersHandler } from './elect-leaders.handler';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.handler';
 import { fetchHandler } from './fetch.handler';
 import { initProducerIdHandler } from './init-producer-id.handler';
@@ -49,6 +50,7 @@ export const HANDLERS: readonly ApiHandler[] = [
   alterConfigsHandler, // 33
   describeLogDirsHandler, // 35
   createPartitionsHandler, // 37
+  electLeadersHandler, // 43
   incrementalAlterConfigsHandler, // 44
   describeClusterHandler, // 60
   // groups

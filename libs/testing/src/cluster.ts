@@ -1,5 +1,9 @@
 import { freePort } from './ports';
 import { NodeOptions, Role, RunnelNode } from './node';
+import { ClusterNetwork } from './network';
+
+/** libs/config's default listener.security.protocol.map (copied: the harness depends on no product code). */
+const DEFAULT_SECURITY_PROTOCOL_MAP = 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL';
 
 export interface ClusterOptions {
   /** Dedicated controller count (ids 1..n); 0 = the first `combined` brokers run controllers too. */
@@ -9,6 +13,14 @@ export interface ClusterOptions {
   combined?: number;
   /** Overrides applied to every node. */
   overrides?: Record<string, string | number | boolean>;
+  /** Per-node overrides, applied after `overrides` (and after the harness's own settings). */
+  nodeOverrides?: (nodeId: number, roles: Role[]) => Record<string, string | number | boolean> | undefined;
+  /**
+   * Route every inter-node link through a LinkProxy in the test process (cluster.network): brokers get a
+   * REPLICATION listener (inter.broker.listener.name) advertised at a proxy, every node its own
+   * controller.quorum.voters through per-(node, controller) proxies. Clients still connect directly.
+   */
+  proxied?: boolean;
   readyTimeoutMs?: number;
   namePrefix?: string;
   entry?: string;
@@ -19,7 +31,11 @@ export interface ClusterOptions {
  * the following ids (or, in combined mode, brokers 1..b with the first ones also controllers).
  */
 export class RunnelCluster {
-  constructor(readonly nodes: RunnelNode[]) {}
+  constructor(
+    readonly nodes: RunnelNode[],
+    /** The link proxies (only with `proxied: true`). */
+    readonly network?: ClusterNetwork,
+  ) {}
 
   static async start(options: ClusterOptions = {}): Promise<RunnelCluster> {
     const brokers = options.brokers ?? 1;
@@ -35,20 +51,47 @@ export class RunnelCluster {
     const controllerPorts = new Map<number, number>();
     for (const s of specs) if (s.roles.includes('controller')) controllerPorts.set(s.nodeId, await freePort());
     const voters = [...controllerPorts].map(([id, port]) => `${id}@127.0.0.1:${port}`).join(',');
+    let network: ClusterNetwork | undefined;
+    const replicationPorts = new Map<number, number>();
+    const kafkaPorts = new Map<number, number>();
+    if (options.proxied) {
+      for (const s of specs) {
+        if (!s.roles.includes('broker')) continue;
+        kafkaPorts.set(s.nodeId, await freePort());
+        replicationPorts.set(s.nodeId, await freePort());
+      }
+      network = await ClusterNetwork.create({
+        brokers: [...replicationPorts].map(([nodeId, replicationPort]) => ({ nodeId, replicationPort })),
+        controllers: [...controllerPorts].map(([nodeId, controllerPort]) => ({ nodeId, controllerPort })),
+        nodes: specs.map((s) => s.nodeId),
+      });
+    }
     const nodes = specs.map((s) => {
+      const overrides: Record<string, string | number | boolean> = { ...(options.overrides ?? {}) };
+      let extraListeners: Record<string, number> | undefined;
+      if (network && s.roles.includes('broker')) {
+        const proxy = network.replicationAddress(s.nodeId);
+        extraListeners = { REPLICATION: replicationPorts.get(s.nodeId)! };
+        overrides['inter.broker.listener.name'] = 'REPLICATION';
+        overrides['listener.security.protocol.map'] = `${DEFAULT_SECURITY_PROTOCOL_MAP},REPLICATION:PLAINTEXT`;
+        overrides['advertised.listeners'] = `PLAINTEXT://127.0.0.1:${kafkaPorts.get(s.nodeId)},REPLICATION://${proxy.host}:${proxy.port}`;
+      }
+      Object.assign(overrides, options.nodeOverrides?.(s.nodeId, s.roles) ?? {});
       const o: NodeOptions = {
         name: `${options.namePrefix ?? 'cluster'}-n${s.nodeId}`,
         nodeId: s.nodeId,
         roles: s.roles,
+        kafkaPort: kafkaPorts.get(s.nodeId),
         controllerPort: controllerPorts.get(s.nodeId),
-        quorumVoters: voters,
-        overrides: options.overrides,
+        quorumVoters: network ? network.votersFor(s.nodeId) : voters,
+        overrides,
+        extraListeners,
         readyTimeoutMs: options.readyTimeoutMs,
         entry: options.entry,
       };
       return new RunnelNode(o);
     });
-    const cluster = new RunnelCluster(nodes);
+    const cluster = new RunnelCluster(nodes, network);
     try {
       // Start all at once: a quorum of several voters only becomes ready together.
       await Promise.all(nodes.map((n) => n.start()));
@@ -84,5 +127,27 @@ export class RunnelCluster {
 
   async cleanup(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.cleanup()));
+    await this.network?.close();
+  }
+
+  /** The cluster.network of a proxied cluster (throws otherwise). */
+  get net(): ClusterNetwork {
+    if (!this.network) throw new Error('this cluster was started without proxied: true');
+    return this.network;
+  }
+
+  /** Cuts the link between nodes a and b both ways (proxied clusters). */
+  cut(a: number, b: number): void {
+    this.net.cut(a, b);
+  }
+
+  /** Cuts a node from every other node; clients still reach it (proxied clusters). */
+  isolate(nodeId: number): void {
+    this.net.isolate(nodeId);
+  }
+
+  /** Restores every link (proxied clusters). */
+  heal(): void {
+    this.net.heal();
   }
 }

@@ -3,3 +3,5 @@ export * from './probe';
 export * from './node';
 export * from './cluster';
 export * from './build';
+export * from './link-proxy';
+export * from './network';

@@ -23,6 +23,8 @@ export interface NodeOptions {
   dataDir?: string;
   /** Extra `--override key=value` settings. */
   overrides?: Record<string, string | number | boolean>;
+  /** More broker listeners besides PLAINTEXT (name -> port), e.g. { REPLICATION: 19612 }; map their protocol in listener.security.protocol.map. */
+  extraListeners?: Record<string, number>;
   /** Extra environment for the child. */
   env?: Record<string, string>;
   /** Script to run (default <repo>/dist/tools/start/main.js); tests of the harness pass a fake. */
@@ -185,6 +187,7 @@ export class RunnelNode {
   overrides(): Record<string, string> {
     const listeners: string[] = [];
     if (this.isBroker) listeners.push(`PLAINTEXT://${this.host}:${this.kafkaPort}`);
+    if (this.isBroker) for (const [name, port] of Object.entries(this.options.extraListeners ?? {})) listeners.push(`${name}://${this.host}:${port}`);
     if (this.isController) listeners.push(`CONTROLLER://${this.host}:${this.controllerPort}`);
     const o: Record<string, string> = {
       'node.id': String(this.nodeId),

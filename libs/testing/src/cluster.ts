@@ -1,9 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { freePort } from './ports';
 import { NodeOptions, Role, RunnelNode } from './node';
 import { ClusterNetwork } from './network';
 
 /** libs/config's default listener.security.protocol.map (copied: the harness depends on no product code). */
 const DEFAULT_SECURITY_PROTOCOL_MAP = 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL';
+
+/** A Kafka-style cluster id: 16 random bytes, base64url (22 characters), not starting with '-'. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** The default map with `name` mapped to PLAINTEXT (replacing its entry if it has one). */
+function protocolMap(name: string): string {
+  const entries = DEFAULT_SECURITY_PROTOCOL_MAP.split(',').filter((e) => e.split(':')[0] !== name);
+  return [...entries, `${name}:PLAINTEXT`].join(',');
+}
 
 export interface ClusterOptions {
   /** Dedicated controller count (ids 1..n); 0 = the first `combined` brokers run controllers too. */
@@ -21,6 +36,13 @@ export interface ClusterOptions {
    * controller.quorum.voters through per-(node, controller) proxies. Clients still connect directly.
    */
   proxied?: boolean;
+  /**
+   * Name of the brokers' replication listener in proxied mode. Default 'SSL' (mapped to PLAINTEXT in
+   * listener.security.protocol.map): libs/config validates `listeners` and `advertised.listeners` against
+   * the *default* protocol map, so a new name such as REPLICATION is refused at startup even when the map
+   * names it; a name from the default map passes that check and then uses the configured protocol.
+   */
+  replicationListener?: string;
   readyTimeoutMs?: number;
   namePrefix?: string;
   entry?: string;
@@ -66,15 +88,18 @@ export class RunnelCluster {
         nodes: specs.map((s) => s.nodeId),
       });
     }
+    const replication = (options.replicationListener ?? 'SSL').toUpperCase();
+    // Every voter must format its storage with the same cluster id (else they refuse each other's votes).
+    const clusterId = String(options.overrides?.['cluster.id'] ?? newClusterId());
     const nodes = specs.map((s) => {
-      const overrides: Record<string, string | number | boolean> = { ...(options.overrides ?? {}) };
+      const overrides: Record<string, string | number | boolean> = { 'cluster.id': clusterId, ...(options.overrides ?? {}) };
       let extraListeners: Record<string, number> | undefined;
       if (network && s.roles.includes('broker')) {
         const proxy = network.replicationAddress(s.nodeId);
-        extraListeners = { REPLICATION: replicationPorts.get(s.nodeId)! };
-        overrides['inter.broker.listener.name'] = 'REPLICATION';
-        overrides['listener.security.protocol.map'] = `${DEFAULT_SECURITY_PROTOCOL_MAP},REPLICATION:PLAINTEXT`;
-        overrides['advertised.listeners'] = `PLAINTEXT://127.0.0.1:${kafkaPorts.get(s.nodeId)},REPLICATION://${proxy.host}:${proxy.port}`;
+        extraListeners = { [replication]: replicationPorts.get(s.nodeId)! };
+        overrides['inter.broker.listener.name'] = replication;
+        overrides['listener.security.protocol.map'] = protocolMap(replication);
+        overrides['advertised.listeners'] = `PLAINTEXT://127.0.0.1:${kafkaPorts.get(s.nodeId)},${replication}://${proxy.host}:${proxy.port}`;
       }
       Object.assign(overrides, options.nodeOverrides?.(s.nodeId, s.roles) ?? {});
       const o: NodeOptions = {

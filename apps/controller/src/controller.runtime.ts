@@ -13,6 +13,7 @@ import { ControllerMetrics } from './metrics/controller.metrics';
 import { KafkaListener } from './network/kafka-listener';
 import { QuorumStateStore } from './raft/quorum-state';
 import { RaftClient } from './raft/raft-client';
+import { SnapshotManager, snapshotSettings } from './raft/snapshot-manager';
 import { NetworkRaftTransport } from './raft/transport';
 import { ensureClusterId } from './storage/meta-properties';
 import { createLogger } from './util/logger';
@@ -34,6 +35,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
   controller: QuorumController | null = null;
   brokers: BrokerLifecycle | null = null;
   rebalancer: LeaderRebalancer | null = null;
+  snapshots: SnapshotManager | null = null;
   listener: KafkaListener | null = null;
   clusterId = '';
   private stopped = false;
@@ -74,7 +76,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
       dir: partitionDir,
       topic: METADATA_TOPIC,
       partition: METADATA_PARTITION,
-      // No snapshots yet, so the metadata log is never trimmed by retention.
+      // The log's own retention stays off: SnapshotManager trims it, only behind snapshots.
       config: {
         segmentBytes: config.getInt('metadata.log.segment.bytes'),
         segmentMs: config.getLong('metadata.log.segment.ms'),
@@ -86,6 +88,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     });
 
     const multiVoter = voters.length > 1;
+    this.snapshots = await SnapshotManager.open(partitionDir, this.log, snapshotSettings(config), { multiVoter, registry: this.metrics.registry });
     this.raft = new RaftClient({
       nodeId,
       voters: voters.map((v) => v.nodeId),
@@ -94,6 +97,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
       clusterId,
       electionTimeoutMs: config.getInt('controller.quorum.election.timeout.ms'),
       fetchTimeoutMs: config.getInt('controller.quorum.fetch.timeout.ms'),
+      snapshots: this.snapshots.store,
       transport: multiVoter
         ? new NetworkRaftTransport(
             voters.filter((v) => v.nodeId !== nodeId).map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port })),
@@ -106,7 +110,10 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
       onCommitLatency: (s) => this.metrics.commitLatency.observe(s),
       onActivated: () => this.brokers?.resetSessions(),
       onElections: (kind, n) => this.metrics.elections.inc({ type: kind }, n),
+      onApplied: () => void this.snapshots?.maybeSnapshot().catch((e) => this.logger.error(`metadata snapshot failed: ${(e as Error).message}`)),
     });
+    // Before start(): the image begins at the newest snapshot and the log after it is replayed on top.
+    this.snapshots.attach(this.raft, this.controller.image);
     this.metrics.attach(this.controller, this.raft);
     this.brokers = new BrokerLifecycle(this.controller, config.getInt('broker.session.timeout.ms'), Date.now, config);
     this.rebalancer = new LeaderRebalancer(this.controller, config);
@@ -178,6 +185,7 @@ export class ControllerRuntime implements BeforeApplicationShutdown {
     this.brokers?.stop();
     this.rebalancer?.stop();
     await this.controller?.close().catch(() => undefined);
+    await this.snapshots?.close().catch(() => undefined);
     await this.log?.close().catch((e) => this.logger.error(`closing the metadata log failed: ${(e as Error).message}`));
   }
 

@@ -50,6 +50,8 @@ export const BROKER_CONFIG_DEFS: ConfigDef[] = [
   d('metadata.log.segment.ms', 'long', '604800000', 'Maximum time before a new metadata log segment is rolled.', { validator: atLeast(1) }),
   d('metadata.max.retention.bytes', 'long', '104857600', 'Maximum size of metadata log and snapshots before old snapshots are deleted.', {}),
   d('metadata.max.retention.ms', 'long', '604800000', 'Maximum age of metadata snapshots and log segments kept.', {}),
+  d('metadata.log.max.record.bytes.between.snapshots', 'long', '20971520', 'Committed metadata record bytes after which a controller writes a new metadata snapshot.', { validator: atLeast(1) }),
+  d('metadata.log.max.snapshot.interval.ms', 'long', '3600000', 'Longest time before a controller snapshots newly committed metadata records (0 disables the time trigger).', { validator: atLeast(0) }),
   d('metadata.max.idle.interval.ms', 'int', '500', 'How often the active controller appends a no-op record when idle.', { validator: atLeast(0) }),
   d('num.recovery.threads.per.data.dir', 'int', '2', 'Threads per data directory for log recovery at startup.', { validator: atLeast(1) }),
 

@@ -2,11 +2,21 @@
 // committed records into the broker's MetadataImage. Everything the broker knows about topics, partitions,
 // brokers and configs arrives this way.
 import { ApiKey, RecordBatchView } from '@runnel/protocol';
-import { METADATA_PARTITION, METADATA_TOPIC, MetadataImage, replayMetadataBatches } from '@runnel/metadata';
+import {
+  METADATA_PARTITION,
+  METADATA_TOPIC,
+  MetadataImage,
+  SnapshotId,
+  loadSnapshotIntoImage,
+  parseSnapshot,
+  replayMetadataBatches,
+} from '@runnel/metadata';
 import type { ControllerChannel } from '../controller/controller-channel';
 import type { Logger } from '../util/logger';
 
 const MAX_BYTES = 8 * 1024 * 1024;
+/** FetchSnapshot chunk size we ask for. */
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 const NOT_LEADER_OR_FOLLOWER = 6;
 
 export interface MetadataLoaderOptions {
@@ -19,6 +29,8 @@ export interface MetadataLoaderOptions {
   readonly maxWaitMs?: number;
   /** Called when the image had to be rebuilt from scratch (divergence / snapshot). */
   readonly onReset?: () => void;
+  /** FetchSnapshot chunk size (tests make it small). */
+  readonly snapshotChunkBytes?: number;
 }
 
 export class MetadataLoader {
@@ -27,6 +39,8 @@ export class MetadataLoader {
   private highWatermark = -1;
   private caughtUpOnce = false;
   private readonly caughtUpWaiters: Array<() => void> = [];
+  /** Snapshots loaded from the controller (this observer was behind its log start). */
+  snapshotsLoaded = 0;
 
   constructor(private readonly opts: MetadataLoaderOptions) {}
 
@@ -116,10 +130,13 @@ export class MetadataLoader {
       throw new Error(`voter is not the metadata leader (leader ${p.currentLeader?.leaderId ?? 'unknown'})`);
     }
     if (p.errorCode !== 0) throw new Error(`metadata fetch partition error ${p.errorCode}`);
-    const diverged = p.divergingEpoch && p.divergingEpoch.epoch >= 0;
-    const snapshot = p.snapshotId && p.snapshotId.epoch >= 0;
-    if (diverged || snapshot) {
-      this.opts.log.warn(`metadata log ${diverged ? 'diverged' : 'needs a snapshot'}: rebuilding the image from offset 0`);
+    if (p.snapshotId && p.snapshotId.epoch >= 0 && Number(p.snapshotId.endOffset) > 0) {
+      // The controller no longer has the log at our offset: load its snapshot, then fetch on from its end.
+      await this.loadSnapshot({ endOffset: Number(p.snapshotId.endOffset), epoch: p.snapshotId.epoch });
+      return;
+    }
+    if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) {
+      this.opts.log.warn('metadata log diverged: rebuilding the image from offset 0');
       this.reset();
       return;
     }
@@ -131,6 +148,62 @@ export class MetadataLoader {
       this.caughtUpWaiters.splice(0).forEach((r) => r());
     }
     if (committed.length === 0 && maxWaitMs === 0 && !this.caughtUp) await sleep(50);
+  }
+
+  /** Downloads snapshot `id` with FetchSnapshot in chunks, validates it and replaces the image with it. */
+  private async loadSnapshot(id: SnapshotId): Promise<void> {
+    const { controller, image } = this.opts;
+    const version = await controller.commonVersion(ApiKey.FetchSnapshot, 1);
+    if (version < 0) {
+      this.opts.log.warn('the controller sent a snapshot id but serves no FetchSnapshot: rebuilding the image from offset 0');
+      this.reset();
+      return;
+    }
+    this.opts.log.warn(`metadata image at ${image.offset} is behind the controller's log start: loading snapshot ${id.endOffset}-${id.epoch}`);
+    const chunks: Buffer[] = [];
+    let position = 0;
+    let size = -1;
+    while ((size < 0 || position < size) && this.running) {
+      const res = await controller.send<any>(ApiKey.FetchSnapshot, version, {
+        clusterId: image.clusterId,
+        replicaId: this.opts.observerId ?? -1,
+        maxBytes: this.opts.snapshotChunkBytes ?? SNAPSHOT_CHUNK_BYTES,
+        topics: [
+          {
+            name: METADATA_TOPIC,
+            partitions: [
+              {
+                partition: METADATA_PARTITION,
+                currentLeaderEpoch: -1,
+                snapshotId: { endOffset: BigInt(id.endOffset), epoch: id.epoch },
+                position: BigInt(position),
+              },
+            ],
+          },
+        ],
+      });
+      const p = res?.topics?.[0]?.partitions?.[0];
+      if (!res || res.errorCode !== 0 || !p) throw new Error(`FetchSnapshot error ${res?.errorCode}`);
+      if (p.errorCode === NOT_LEADER_OR_FOLLOWER) {
+        controller.notController(p.currentLeader?.leaderId);
+        throw new Error('FetchSnapshot reached a voter that is not the metadata leader');
+      }
+      // SNAPSHOT_NOT_FOUND (deleted meanwhile) and others: the next Fetch names the current snapshot.
+      if (p.errorCode !== 0) throw new Error(`FetchSnapshot of ${id.endOffset}-${id.epoch} failed with error ${p.errorCode}`);
+      if (Number(p.position) !== position) throw new Error(`FetchSnapshot answered position ${p.position}, asked ${position}`);
+      const bytes: Buffer = Buffer.isBuffer(p.unalignedRecords) ? p.unalignedRecords : Buffer.alloc(0);
+      size = Number(p.size);
+      if (bytes.length === 0 && position < size) throw new Error('FetchSnapshot returned no bytes');
+      chunks.push(Buffer.from(bytes));
+      position += bytes.length;
+    }
+    if (!this.running) return;
+    const { records } = parseSnapshot(Buffer.concat(chunks));
+    loadSnapshotIntoImage(image, id, records);
+    this.snapshotsLoaded++;
+    this.highWatermark = Math.max(this.highWatermark, id.endOffset);
+    this.opts.onReset?.();
+    this.opts.log.info(`loaded metadata snapshot ${id.endOffset}-${id.epoch} (${position} bytes, ${records.length} records)`);
   }
 
   private reset(): void {

@@ -1,5 +1,6 @@
 import { ApiKey, ErrorCode } from '@runnel/protocol';
-import { METADATA_PARTITION, METADATA_TOPIC } from '@runnel/metadata';
+import { METADATA_PARTITION, METADATA_TOPIC, SnapshotId } from '@runnel/metadata';
+import type { RaftReadResult } from '../raft/raft-log';
 import { ControllerApiHandler } from '../network/handler';
 import { ControllerServices } from './services';
 
@@ -10,7 +11,8 @@ const MAX_WAIT_CAP_MS = 30_000;
 
 /**
  * Fetch of the metadata log, the way KRaft observers (brokers) read it: records up to the high
- * watermark, long-polling when there is nothing new, with the last-fetched-epoch divergence check.
+ * watermark, long-polling when there is nothing new, with the last-fetched-epoch divergence check, and a
+ * `snapshotId` (v12+) for a fetcher whose offset the log no longer holds.
  * Any other topic-partition is unknown on the controller listener.
  */
 export function fetchHandler(s: ControllerServices): ControllerApiHandler {
@@ -80,14 +82,19 @@ async function partitionResponse(s: ControllerServices, v: number, replicaId: nu
   const hw = raft.highWatermark;
   const offsets = { highWatermark: BigInt(hw), lastStableOffset: BigInt(hw), logStartOffset: BigInt(raft.logStartOffset) };
   const fetchOffset = Number(p.fetchOffset);
+  const lastEpoch: number = v >= 12 ? (p.lastFetchedEpoch ?? -1) : -1;
+  // Below the log start (or diverged before it) the fetcher loads the latest snapshot instead (KIP-630).
+  const snapshot = v >= 12 && Number.isSafeInteger(fetchOffset) ? raft.snapshotForFetch(fetchOffset, lastEpoch) : null;
+  if (snapshot) return { ...base, ...offsets, snapshotId: wireSnapshotId(snapshot) };
   if (!Number.isSafeInteger(fetchOffset) || fetchOffset < raft.logStartOffset || fetchOffset > raft.logEndOffset) {
     return { ...base, ...offsets, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
   }
   // KIP-595 divergence check: the fetcher's last epoch must end at or after its fetch offset here.
-  const lastEpoch: number = v >= 12 ? (p.lastFetchedEpoch ?? -1) : -1;
   if (lastEpoch >= 0 && fetchOffset > 0) {
     const end = await raft.endOffsetForEpoch(lastEpoch);
     if (!end || end.epoch !== lastEpoch || end.endOffset < fetchOffset) {
+      const latest = raft.latestSnapshot();
+      if (latest && v >= 12 && (end?.endOffset ?? -1) < raft.logStartOffset) return { ...base, ...offsets, snapshotId: wireSnapshotId(latest) };
       return {
         ...base,
         ...offsets,
@@ -97,8 +104,24 @@ async function partitionResponse(s: ControllerServices, v: number, replicaId: nu
   }
   raft.recordFetch(replicaId, fetchOffset);
   const limit = Math.max(1, Math.min(p.partitionMaxBytes ?? maxBytes, maxBytes));
-  const read = await raft.readCommitted(fetchOffset, limit);
+  const read = await readOrSnapshot(s, v, () => raft.readCommitted(fetchOffset, limit), fetchOffset);
+  if ('snapshotId' in read) return { ...base, ...offsets, snapshotId: read.snapshotId };
   return { ...base, ...offsets, records: read.chunks.length > 0 ? read.chunks : null };
+}
+
+function wireSnapshotId(id: SnapshotId) {
+  return { endOffset: BigInt(id.endOffset), epoch: id.epoch };
+}
+
+/** A read that lost a race with the log start moving up answers with the snapshot that replaced it. */
+async function readOrSnapshot(s: ControllerServices, v: number, read: () => Promise<RaftReadResult>, fetchOffset: number) {
+  try {
+    return await read();
+  } catch (e) {
+    const latest = s.raft.latestSnapshot();
+    if (v >= 12 && latest && fetchOffset < s.raft.logStartOffset) return { snapshotId: wireSnapshotId(latest) };
+    throw e;
+  }
 }
 
 /**
@@ -128,14 +151,22 @@ async function voterPartitionResponse(s: ControllerServices, v: number, replicaI
     const hw = Math.max(0, raft.hwForVoter(replicaId));
     return { highWatermark: BigInt(hw), lastStableOffset: BigInt(hw), logStartOffset: BigInt(raft.logStartOffset) };
   };
+  const lastEpoch: number = v >= 12 ? (p.lastFetchedEpoch ?? -1) : -1;
+  // A voter behind the log start (or diverged before it) installs the latest snapshot, then fetches on from it.
+  const snapshot = v >= 12 && Number.isSafeInteger(fetchOffset) ? raft.snapshotForFetch(fetchOffset, lastEpoch) : null;
+  if (snapshot) {
+    raft.recordFetch(replicaId, fetchOffset);
+    return { ...base, ...offsets(), snapshotId: wireSnapshotId(snapshot) };
+  }
   if (!Number.isSafeInteger(fetchOffset) || fetchOffset < raft.logStartOffset) {
     return { ...base, ...offsets(), errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
   }
   // The follower's tail may be ahead of ours (entries of a deposed leader) or of another epoch.
-  const lastEpoch: number = v >= 12 ? (p.lastFetchedEpoch ?? -1) : -1;
   if (fetchOffset > 0 && (fetchOffset > raft.logEndOffset || lastEpoch >= 0)) {
     const end = await raft.endOffsetForEpoch(lastEpoch >= 0 ? lastEpoch : 0x7fffffff);
     if (!end || end.epoch !== lastEpoch || end.endOffset < fetchOffset) {
+      const latest = raft.latestSnapshot();
+      if (latest && v >= 12 && (end?.endOffset ?? -1) < raft.logStartOffset) return { ...base, ...offsets(), snapshotId: wireSnapshotId(latest) };
       return {
         ...base,
         ...offsets(),
@@ -148,6 +179,7 @@ async function voterPartitionResponse(s: ControllerServices, v: number, replicaI
   if (raft.isolated) return { ...base, errorCode: ErrorCode.BROKER_NOT_AVAILABLE, currentLeader: { leaderId: -1, leaderEpoch: raft.epoch } };
   if (!raft.isLeader()) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: raft.leaderId, leaderEpoch: raft.epoch } };
   const limit = Math.max(1, Math.min(p.partitionMaxBytes ?? maxBytes, maxBytes));
-  const read = await raft.readUncommitted(fetchOffset, limit);
+  const read = await readOrSnapshot(s, v, () => raft.readUncommitted(fetchOffset, limit), fetchOffset);
+  if ('snapshotId' in read) return { ...base, ...offsets(), snapshotId: read.snapshotId };
   return { ...base, ...offsets(), records: read.chunks.length > 0 ? read.chunks : null };
 }

@@ -12,6 +12,7 @@ import { alterConfigsHandler, incrementalAlterConfigsHandler } from './alter-con
 import { describeQuorumHandler } from './describe-quorum.handler';
 import { describeClusterHandler } from './describe-cluster.handler';
 import { fetchHandler } from './fetch.handler';
+import { fetchSnapshotHandler } from './fetch-snapshot.handler';
 import { alterPartitionHandler } from './alter-partition.handler';
 import { electLeadersHandler } from './elect-leaders.handler';
 import { beginQuorumEpochHandler, endQuorumEpochHandler, voteHandler } from './quorum.handlers';
@@ -21,6 +22,7 @@ export function controllerHandlers(s: ControllerServices): ControllerApiHandler[
   return [
     apiVersionsHandler(s),
     fetchHandler(s),
+    fetchSnapshotHandler(s),
     createTopicsHandler(s),
     deleteTopicsHandler(s),
     alterConfigsHandler(s),

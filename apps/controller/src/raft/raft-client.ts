@@ -1,9 +1,10 @@
 import { ApiKey, ErrorCode, encodeMessage, encodeMetadataRecord, encodeRecordBatch } from '@runnel/protocol';
-import type { MetadataRecord } from '@runnel/metadata';
-import { METADATA_PARTITION, METADATA_TOPIC } from '@runnel/metadata';
+import type { MetadataRecord, SnapshotId } from '@runnel/metadata';
+import { METADATA_PARTITION, METADATA_TOPIC, parseSnapshot } from '@runnel/metadata';
 import { QuorumStateData, QuorumStateStore, emptyQuorumState } from './quorum-state';
 import { RaftLog, RaftReadResult } from './raft-log';
 import { RaftTransport } from './transport';
+import type { SnapshotStore } from './snapshot-store';
 import { ControllerLogger, createLogger } from '../util/logger';
 
 /**
@@ -43,6 +44,8 @@ export interface RaftOptions {
   fetchTimeoutMs?: number;
   /** Random source for election timeouts (tests seed it). */
   random?: () => number;
+  /** This node's metadata snapshots: served to fetchers below the log start, and where downloads go. */
+  snapshots?: SnapshotStore;
 }
 
 /** Thrown by append() when this node is not (or no longer) the leader. */
@@ -88,6 +91,8 @@ export const METADATA_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 /** Version of Fetch used between voters (topic ids, lastFetchedEpoch, divergingEpoch). */
 const VOTER_FETCH_VERSION = 13;
 const VOTER_FETCH_MAX_WAIT_MS = 500;
+/** FetchSnapshot chunk a follower asks for. */
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
 function controlKey(type: number): Buffer {
   const key = Buffer.alloc(4);
@@ -127,12 +132,17 @@ export class RaftClient {
   electionsTotal = 0;
   /** Test hook: drop all Raft traffic to and from the other voters (a network partition). */
   isolated = false;
+  /** Batch bytes appended to the local log since start (leader writes and replicated ones): drives snapshots. */
+  appendedBytes = 0;
+  /** Snapshots this node downloaded from the leader with FetchSnapshot. */
+  snapshotsFetched = 0;
 
   private readonly voterProgress = new Map<number, VoterProgress>();
   private readonly observerProgress = new Map<number, ReplicaProgress>();
   private readonly hwListeners = new Set<(hw: number) => void>();
   private readonly roleListeners = new Set<(role: RaftRole, epoch: number, leaderId: number) => void>();
   private readonly commitLatencyListeners = new Set<(seconds: number) => void>();
+  private readonly snapshotListeners = new Set<(id: SnapshotId, records: MetadataRecord[]) => void>();
   private hwWaiters: HwWaiter[] = [];
   private changeWaiters = new Set<() => void>();
   private appendChain: Promise<unknown> = Promise.resolve();
@@ -238,6 +248,24 @@ export class RaftClient {
   onCommitLatency(listener: (seconds: number) => void): () => void {
     this.commitLatencyListeners.add(listener);
     return () => this.commitLatencyListeners.delete(listener);
+  }
+
+  /**
+   * A snapshot downloaded from the leader replaced the local log: the listener must replace its state (the
+   * controller image) with `records`, the metadata as of id.endOffset - 1. Called before the high watermark moves.
+   */
+  onSnapshotLoaded(listener: (id: SnapshotId, records: MetadataRecord[]) => void): () => void {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  }
+
+  /** Id of the newest local snapshot, or null. */
+  latestSnapshot(): SnapshotId | null {
+    return this.opts.snapshots?.latest()?.id ?? null;
+  }
+
+  get snapshotStore(): SnapshotStore | null {
+    return this.opts.snapshots ?? null;
   }
 
   /** Persist (when epoch, vote or leader change), then switch role. Stops timers of the old role. */
@@ -672,6 +700,12 @@ export class RaftClient {
     const gen = this.generation;
     this.lastLeaderContact = this.now();
     this.resetFetchTimer();
+    const snap = p.snapshotId;
+    if (snap && snap.epoch >= 0 && Number(snap.endOffset) > 0) {
+      // Our fetch offset is below the leader's log start: the log we need is gone, its snapshot replaces it.
+      await this.fetchSnapshot(gen, { endOffset: Number(snap.endOffset), epoch: snap.epoch });
+      return true;
+    }
     const div = p.divergingEpoch;
     if (div && (div.epoch >= 0 || Number(div.endOffset) >= 0)) {
       const ours = await this.opts.log.endOffsetForEpoch(div.epoch);
@@ -695,6 +729,7 @@ export class RaftClient {
       // The codec hands out a slice of the response frame; the log patches nothing on follower appends, but keep our own copy.
       await this.opts.log.append(Buffer.from(records), { leaderEpoch: -1, assignOffsets: false });
       await this.opts.log.flush();
+      this.appendedBytes += records.length;
       this.lastEpochCache = -1;
     }
     const leaderHw = Number(p.highWatermark);
@@ -702,6 +737,95 @@ export class RaftClient {
     if (this.generation === gen) this.setHighWatermark(hw);
     this.notifyChange();
     return true;
+  }
+
+  /** Downloads snapshot `id` from the leader in chunks, validates it and installs it. */
+  private async fetchSnapshot(gen: number, id: SnapshotId): Promise<void> {
+    if (!this.opts.snapshots) throw new Error('the leader sent a snapshot id, but this node keeps no snapshots');
+    this.logger.warn(`node ${this.nodeId} is behind the leader's log start: fetching snapshot ${id.endOffset}-${id.epoch}`);
+    const chunks: Buffer[] = [];
+    let position = 0;
+    let size = -1;
+    while (size < 0 || position < size) {
+      const res = await this.sendRaft(this.leaderId, 'fetch', ApiKey.FetchSnapshot, 0, {
+        clusterId: this.opts.clusterId ?? null,
+        replicaId: this.nodeId,
+        maxBytes: SNAPSHOT_CHUNK_BYTES,
+        topics: [
+          {
+            name: METADATA_TOPIC,
+            partitions: [
+              {
+                partition: METADATA_PARTITION,
+                currentLeaderEpoch: this.epoch,
+                snapshotId: { endOffset: BigInt(id.endOffset), epoch: id.epoch },
+                position: BigInt(position),
+              },
+            ],
+          },
+        ],
+      }, this.fetchTimeoutMs);
+      if (this.generation !== gen || this.isolated) throw new Error('role changed during the snapshot download');
+      const p = res?.topics?.[0]?.partitions?.[0];
+      if (!res || res.errorCode !== 0 || !p) throw new Error(`FetchSnapshot failed (error ${res?.errorCode})`);
+      const cl = p.currentLeader;
+      if (cl && cl.leaderEpoch > this.epoch) {
+        this.observeLeader(cl.leaderEpoch, cl.leaderId);
+        throw new Error(`FetchSnapshot: leader epoch ${cl.leaderEpoch} is newer`);
+      }
+      if (p.errorCode !== 0) throw new Error(`FetchSnapshot of ${id.endOffset}-${id.epoch} failed with error ${p.errorCode}`);
+      const bytes: Buffer = Buffer.isBuffer(p.unalignedRecords) ? p.unalignedRecords : Buffer.alloc(0);
+      if (Number(p.position) !== position) throw new Error(`FetchSnapshot answered position ${p.position}, asked ${position}`);
+      size = Number(p.size);
+      if (bytes.length === 0 && position < size) throw new Error('FetchSnapshot returned no bytes');
+      chunks.push(Buffer.from(bytes));
+      position += bytes.length;
+      // Each chunk counts as contact with the leader: a long download must not trigger an election.
+      this.lastLeaderContact = this.now();
+      this.resetFetchTimer();
+    }
+    const data = Buffer.concat(chunks);
+    const { records } = parseSnapshot(data);
+    await this.installSnapshot(id, data, records);
+  }
+
+  /**
+   * Makes a downloaded snapshot the start of the local log: the file first (a crash before the truncation
+   * leaves a snapshot past the log end, which the next start completes), then the log restarts empty at its end.
+   */
+  private async installSnapshot(id: SnapshotId, data: Buffer, records: MetadataRecord[]): Promise<void> {
+    await this.opts.snapshots!.writeBytes(id, data);
+    if (!this.opts.log.truncateFullyAndStartAt) throw new Error('the metadata log cannot restart at an offset');
+    await this.opts.log.truncateFullyAndStartAt(id.endOffset);
+    this.lastEpochCache = -1;
+    this.snapshotsFetched++;
+    for (const l of this.snapshotListeners) {
+      try {
+        l(id, records);
+      } catch (e) {
+        this.logger.error(`snapshot listener failed: ${(e as Error).message}`);
+      }
+    }
+    this.logger.log(`node ${this.nodeId} loaded snapshot ${id.endOffset}-${id.epoch} (${data.length} bytes, ${records.length} records)`);
+    this.setHighWatermark(id.endOffset);
+    this.notifyChange();
+  }
+
+  /**
+   * Leader side of a Fetch (voter or observer): the snapshot the fetcher must load instead of reading the log,
+   * or null. That is the case below the log start, and at the log start when the fetcher's last epoch is not the
+   * epoch the log start snapshot ends with (its tail diverged before what we still hold).
+   */
+  snapshotForFetch(fetchOffset: number, lastFetchedEpoch: number): SnapshotId | null {
+    const latest = this.latestSnapshot();
+    if (!latest) return null;
+    const start = this.opts.log.logStartOffset;
+    if (fetchOffset < start) return latest;
+    if (fetchOffset === start && start > 0 && lastFetchedEpoch >= 0) {
+      const atStart = this.opts.snapshots!.atOffset(start);
+      if (atStart && atStart.id.epoch !== lastFetchedEpoch) return latest;
+    }
+    return null;
   }
 
   private setHighWatermark(hw: number): void {
@@ -765,6 +889,7 @@ export class RaftClient {
 
   private async appendAndFlush(batch: Buffer): Promise<{ firstOffset: number; lastOffset: number }> {
     const res = await this.opts.log.append(batch, { leaderEpoch: this.epoch, assignOffsets: true });
+    this.appendedBytes += batch.length;
     this.lastEpochCache = this.epoch;
     this.notifyChange();
     // The leader's own log end counts toward the majority only once it is on disk.
@@ -910,6 +1035,9 @@ export class RaftClient {
 
   private async latestLogEpoch(): Promise<number> {
     if (this.opts.log.logEndOffset === 0) return 0;
+    const snap = this.latestSnapshot();
+    // A log restarted at a snapshot's end offset holds nothing of its own yet: it ends with the snapshot's epoch.
+    if (snap && this.opts.log.logEndOffset <= snap.endOffset) return snap.epoch;
     const latest = this.opts.log.latestEpoch;
     if (typeof latest === 'number') return Math.max(0, latest);
     if (this.lastEpochCache >= 0) return this.lastEpochCache;

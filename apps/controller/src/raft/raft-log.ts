@@ -12,6 +12,8 @@ export interface RaftLog {
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | null | undefined | Promise<any>;
   flush(): any;
   truncateTo?(offset: number): any;
+  /** Drops everything; the log restarts empty at `offset` (after loading a snapshot that ends there). */
+  truncateFullyAndStartAt?(offset: number): any;
   close?(): any;
 }
 

@@ -188,6 +188,8 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     nodeId,
     observerId: isVoter ? undefined : nodeId,
     log: log.child('metadata'),
+    // Topics deleted while we were too far behind left no event: drop their local logs now.
+    onSnapshotLoaded: () => void replicas.deleteStrayLogs().catch((err) => log.warn(`deleting stray logs failed: ${(err as Error).message}`)),
   });
   const cleanup: Array<() => Promise<void> | void> = [];
   let stopExpiry = (): void => undefined;

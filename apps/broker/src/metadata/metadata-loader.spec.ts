@@ -71,7 +71,7 @@ describe('MetadataLoader and controller snapshots', () => {
     // The observer has old state (a topic since deleted) far behind the controller's log start.
     const image = new MetadataImage();
     image.apply({ name: 'TopicRecord', data: { name: 'gone', topicId: TOPIC_ID(77) } }, 10, 1);
-    let resets = 0;
+    let resets = 0; // snapshot loads reported to the broker (it then looks for stray logs)
     const loader = new MetadataLoader({
       image,
       controller: ctl as unknown as ControllerChannel,
@@ -80,7 +80,7 @@ describe('MetadataLoader and controller snapshots', () => {
       log: silentLogger,
       maxWaitMs: 10,
       snapshotChunkBytes: 256,
-      onReset: () => resets++,
+      onSnapshotLoaded: () => resets++,
     });
     loader.start();
     await loader.waitCaughtUp();

@@ -29,6 +29,11 @@ export interface MetadataLoaderOptions {
   readonly maxWaitMs?: number;
   /** Called when the image had to be rebuilt from scratch (divergence / snapshot). */
   readonly onReset?: () => void;
+  /**
+   * Called after a snapshot replaced the image. Listeners saw the snapshot's topics created or changed but no
+   * deletions: whatever disappeared while this broker was behind must be looked for.
+   */
+  readonly onSnapshotLoaded?: () => void;
   /** FetchSnapshot chunk size (tests make it small). */
   readonly snapshotChunkBytes?: number;
 }
@@ -202,7 +207,7 @@ export class MetadataLoader {
     loadSnapshotIntoImage(image, id, records);
     this.snapshotsLoaded++;
     this.highWatermark = Math.max(this.highWatermark, id.endOffset);
-    this.opts.onReset?.();
+    this.opts.onSnapshotLoaded?.();
     this.opts.log.info(`loaded metadata snapshot ${id.endOffset}-${id.epoch} (${position} bytes, ${records.length} records)`);
   }
 

@@ -3,7 +3,9 @@ import { DEFAULT_SECURITY_PROTOCOL_MAP, parseHostPorts, parseListeners, parseQuo
 
 const COMPRESSION_TYPES = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'];
 
-const listenersValidator = parsedBy('NAME://host:port,...', (t) => parseListeners(t));
+// Per key only the syntax: a custom listener name is resolved against listener.security.protocol.map at startup
+// (validateServerConfig), when every key is known.
+const listenersValidator = parsedBy('NAME://host:port,...', (t) => parseListeners(t, { syntaxOnly: true }));
 
 function d(name: string, type: ConfigDef['type'], def: ConfigDef['default'], doc: string, extra: Partial<ConfigDef> = {}): ConfigDef {
   return { name, type, default: def, doc, importance: 'medium', ...extra };

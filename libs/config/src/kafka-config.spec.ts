@@ -196,3 +196,22 @@ describe('KafkaConfig.load', () => {
     expect(new Set(BROKER_CONFIG_DEFS.map((d) => d.name)).size).toBe(BROKER_CONFIG_DEFS.length);
   });
 });
+
+describe('custom listener names', () => {
+  const argv = (map: string) => [
+    ...['node.id=1', 'process.roles=broker', 'controller.quorum.voters=1@127.0.0.1:9093', 'inter.broker.listener.name=REPLICATION'],
+    'listeners=PLAINTEXT://127.0.0.1:9092,REPLICATION://127.0.0.1:9100',
+    'advertised.listeners=PLAINTEXT://127.0.0.1:9092,REPLICATION://10.0.0.5:9100',
+    `listener.security.protocol.map=${map}`,
+  ].flatMap((kv) => ['--override', kv]);
+
+  it('takes a listener name the protocol map defines, whatever order the keys come in', () => {
+    const c = KafkaConfig.load({ argv: argv('PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT,CONTROLLER:PLAINTEXT'), env: {} });
+    expect(c.interBrokerListenerName()).toBe('REPLICATION');
+    expect(c.advertisedListeners().find((l) => l.name === 'REPLICATION')).toMatchObject({ host: '10.0.0.5', port: 9100, securityProtocol: 'PLAINTEXT' });
+  });
+
+  it('refuses a listener name the protocol map leaves out', () => {
+    expect(() => KafkaConfig.load({ argv: argv('PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'), env: {} })).toThrow(/No security protocol defined for listener REPLICATION/);
+  });
+});

@@ -34,7 +34,10 @@ export function parseSecurityProtocolMap(text: string = DEFAULT_SECURITY_PROTOCO
  * Parses `listeners` / `advertised.listeners`: "NAME://host:port,...". Host may be empty (all
  * interfaces), a name, an IPv4 address or a bracketed IPv6 address. Listener names must be unique.
  */
-export function parseListeners(text: string, options: { key?: string; protocolMap?: string | Map<string, string> } = {}): Listener[] {
+export function parseListeners(
+  text: string,
+  options: { key?: string; protocolMap?: string | Map<string, string>; syntaxOnly?: boolean } = {},
+): Listener[] {
   const key = options.key ?? 'listeners';
   const protocolMap =
     options.protocolMap instanceof Map ? options.protocolMap : parseSecurityProtocolMap(options.protocolMap ?? DEFAULT_SECURITY_PROTOCOL_MAP);
@@ -50,7 +53,7 @@ export function parseListeners(text: string, options: { key?: string; protocolMa
     const port = Number(m[3]);
     if (port > 65535) throw ConfigError.invalid(key, text, `Port ${port} of listener ${name} is out of range 0-65535`);
     if (out.some((l) => l.name === name)) throw ConfigError.invalid(key, text, `Each listener must have a different name; ${name} appears twice`);
-    const securityProtocol = protocolMap.get(name) ?? (SECURITY_PROTOCOLS.includes(name) ? name : undefined);
+    const securityProtocol = protocolMap.get(name) ?? (SECURITY_PROTOCOLS.includes(name) ? name : options.syntaxOnly ? 'PLAINTEXT' : undefined);
     if (!securityProtocol) {
       throw ConfigError.invalid(key, text, `No security protocol defined for listener ${name} (add it to listener.security.protocol.map)`);
     }

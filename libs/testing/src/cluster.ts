@@ -37,10 +37,8 @@ export interface ClusterOptions {
    */
   proxied?: boolean;
   /**
-   * Name of the brokers' replication listener in proxied mode. Default 'SSL' (mapped to PLAINTEXT in
-   * listener.security.protocol.map): libs/config validates `listeners` and `advertised.listeners` against
-   * the *default* protocol map, so a new name such as REPLICATION is refused at startup even when the map
-   * names it; a name from the default map passes that check and then uses the configured protocol.
+   * Name of the brokers' replication listener in proxied mode (default REPLICATION, mapped to PLAINTEXT in
+   * listener.security.protocol.map).
    */
   replicationListener?: string;
   readyTimeoutMs?: number;
@@ -88,7 +86,7 @@ export class RunnelCluster {
         nodes: specs.map((s) => s.nodeId),
       });
     }
-    const replication = (options.replicationListener ?? 'SSL').toUpperCase();
+    const replication = (options.replicationListener ?? 'REPLICATION').toUpperCase();
     // Every voter must format its storage with the same cluster id (else they refuse each other's votes).
     const clusterId = String(options.overrides?.['cluster.id'] ?? newClusterId());
     const nodes = specs.map((s) => {

@@ -317,7 +317,7 @@ describe('ClusterNetwork', () => {
 });
 
 describe('RunnelCluster proxied (fake nodes)', () => {
-  it('gives brokers a replication listener (SSL mapped to PLAINTEXT) advertised at its proxy, per-node voters, and nodeOverrides', async () => {
+  it('gives brokers a REPLICATION listener (mapped to PLAINTEXT) advertised at its proxy, per-node voters, and nodeOverrides', async () => {
     const entry = path.join(__dirname, 'fixtures', 'fake-node.js');
     const cluster = await RunnelCluster.start({
       brokers: 3,
@@ -332,13 +332,13 @@ describe('RunnelCluster proxied (fake nodes)', () => {
       const net1 = cluster.net;
       const o = cluster.nodes.map((n) => n.overrides());
       const [b1, b2, b3] = cluster.nodes;
-      expect(o[1].listeners).toMatch(new RegExp(`^PLAINTEXT://127.0.0.1:${b2.kafkaPort},SSL://127.0.0.1:(\\d+)$`));
-      expect(o[0].listeners).toMatch(/^PLAINTEXT:\/\/127.0.0.1:\d+,SSL:\/\/127.0.0.1:\d+,CONTROLLER:\/\/127.0.0.1:\d+$/);
-      const replicationPort = Number(/SSL:\/\/127.0.0.1:(\d+)/.exec(o[1].listeners)![1]);
+      expect(o[1].listeners).toMatch(new RegExp(`^PLAINTEXT://127.0.0.1:${b2.kafkaPort},REPLICATION://127.0.0.1:(\\d+)$`));
+      expect(o[0].listeners).toMatch(/^PLAINTEXT:\/\/127.0.0.1:\d+,REPLICATION:\/\/127.0.0.1:\d+,CONTROLLER:\/\/127.0.0.1:\d+$/);
+      const replicationPort = Number(/REPLICATION:\/\/127.0.0.1:(\d+)/.exec(o[1].listeners)![1]);
       expect(replicationPort).not.toBe(net1.replicationAddress(2).port);
-      expect(o[1]['advertised.listeners']).toBe(`PLAINTEXT://127.0.0.1:${b2.kafkaPort},SSL://127.0.0.1:${net1.replicationAddress(2).port}`);
-      expect(o[1]['inter.broker.listener.name']).toBe('SSL');
-      expect(o[1]['listener.security.protocol.map']).toBe('CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,SSL:PLAINTEXT');
+      expect(o[1]['advertised.listeners']).toBe(`PLAINTEXT://127.0.0.1:${b2.kafkaPort},REPLICATION://127.0.0.1:${net1.replicationAddress(2).port}`);
+      expect(o[1]['inter.broker.listener.name']).toBe('REPLICATION');
+      expect(o[1]['listener.security.protocol.map']).toBe('CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,REPLICATION:PLAINTEXT');
       expect(o[0]['controller.quorum.voters']).toBe(`1@127.0.0.1:${b1.controllerPort}`);
       expect(o[1]['controller.quorum.voters']).toBe(`1@${net1.control.get('2->1')!.address}`);
       expect(o[2]['controller.quorum.voters']).toBe(`1@${net1.control.get('3->1')!.address}`);

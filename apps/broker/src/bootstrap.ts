@@ -226,7 +226,7 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
     });
     lifecycleRef.current = lifecycle;
     const epoch = await lifecycle.register();
-    cleanup.push(() => lifecycle.shutdown());
+    cleanup.push(async () => void (await lifecycle.shutdown()));
 
     loader.start();
     cleanup.push(() => loader.stop());
@@ -276,7 +276,9 @@ export async function startBroker(config: KafkaConfig): Promise<BrokerHandle> {
           ready = false;
           log.info('shutting down');
           // Controlled shutdown first so the controller moves leaderships while we can still answer.
-          await lifecycleRef.current?.shutdown().catch(() => undefined);
+          const t0 = Date.now();
+          const outcome = await lifecycleRef.current?.shutdown().catch((e: Error) => `failed (${e.message})`);
+          if (outcome) log.info(`controlled shutdown ${outcome} in ${Date.now() - t0} ms`);
           await server.close();
           fetchWaiter.close();
           await fetchers.stop();

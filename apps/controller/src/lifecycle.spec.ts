@@ -155,6 +155,29 @@ describe('broker registration, heartbeats and fencing', () => {
     const again = await conn.send(ApiKey.UnregisterBroker, 0, { brokerId: 5 });
     expect(again.errorCode).toBe(ErrorCode.BROKER_ID_NOT_REGISTERED);
   });
+  it('controlled shutdown completes only once the other active brokers have applied the leadership moves', async () => {
+    const e9 = await registerBroker(conn, 9);
+    await registerBroker(conn, 10);
+    const created = await conn.send(ApiKey.CreateTopics, 7, {
+      topics: [{ name: 'handover', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [9, 10] }], configs: [] }],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(created.topics[0].errorCode).toBe(0);
+    expect(image().partition('handover', 0)!.leader).toBe(9);
+    const first = await heartbeat(conn, 9, e9, image().offset, { wantShutDown: true });
+    expect(first).toMatchObject({ errorCode: 0, shouldShutDown: false, isFenced: true });
+    expect(image().partition('handover', 0)!.leader).toBe(10);
+    expect(image().brokers.get(9)).toMatchObject({ inControlledShutdown: true });
+    const offsetBeforeRetry = image().offset;
+    // Still waiting while another broker hasn't reported the offset; no new records for the retry.
+    expect((await heartbeat(conn, 9, e9, image().offset, { wantShutDown: true })).shouldShutDown).toBe(false);
+    expect(image().offset).toBe(offsetBeforeRetry);
+    for (const b of image().brokers.values()) {
+      if (b.id !== 9 && !b.fenced) await heartbeat(conn, b.id, b.epoch, image().offset);
+    }
+    expect((await heartbeat(conn, 9, e9, image().offset, { wantShutDown: true })).shouldShutDown).toBe(true);
+  });
 });
 
 describe('metadata log persistence across restarts', () => {

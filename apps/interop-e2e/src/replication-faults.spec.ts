@@ -4,6 +4,7 @@
 // integers (support/workload.ts) while nodes are killed, frozen, isolated and restarted, and every test prints
 // its figures on one "[replication-faults]" line and checks: nothing acknowledged is lost, no duplicates, order
 // kept per partition, no acks=all write acknowledged by a broker that can't have replicated it.
+import * as fs from 'node:fs';
 import { brokerMetadata, RunnelCluster, RunnelNode } from '@runnel/testing';
 import { ErrorCode } from '@runnel/protocol';
 import { KafkaConnection } from '@runnel/client';
@@ -11,7 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { kcatConsume, kcatProduce } from './support/kcat';
 import { python } from './support/python';
 import { eventually, sleep } from './support/nodes';
-import { describeQuorum, metadataFrom, PartitionView, ProduceWorkload, rawProduce, RawProduceResult, report } from './support/workload';
+import { describeQuorum, findGroupCoordinator, metadataFrom, PartitionView, ProduceWorkload, rawProduce, RawProduceResult, report } from './support/workload';
 
 jest.setTimeout(180_000);
 
@@ -459,6 +460,124 @@ describe('replication faults (3 controllers + 3 brokers, RF 3, min.insync.replic
       expect(ackedWithoutQuorum).toBeGreaterThan(0);
       expect(f.lost).toBe(0);
       expect(f.duplicates).toBe(0);
+    }));
+
+  it('SIGTERM a leader: controlled shutdown hands its leaderships to in-sync replicas before it exits; nothing acked lost', () =>
+    withClusterLogs(async () => {
+      const topic = 'rf-sigterm';
+      await createTopic(topic, 3);
+      const w = new ProduceWorkload({ bootstrap: cluster.bootstrap, topic, partitions: 3 });
+      await w.start();
+      await w.progress(100);
+      const before = await partitions(topic);
+      const victim = cluster.node(before[0].leader);
+      const led = before.filter((p) => p.leader === victim.nodeId).map((p) => p.partition);
+      const logStart = fs.statSync(victim.logPath).size;
+      const t = Date.now();
+      const stop = await victim.stop();
+      const exitMs = Date.now() - t;
+      // Asked at once, well inside the session timeout: only a controlled shutdown can have moved these already,
+      // and the controller lets the broker go only after the other brokers applied the change.
+      const views = await Promise.all(brokers().filter((b) => b !== victim).map((b) => partitions(topic, b)));
+      const stopLog = fs.readFileSync(victim.logPath, 'utf8').slice(logStart);
+      const firstAckMs = await w.ackedAfter(t, 0, 30_000);
+      await victim.start();
+      const rejoinMs = await waitFullIsr(topic, 40_000);
+      await w.progress(100);
+      const f = await w.verify();
+      report('SIGTERM leader', f, {
+        victim: victim.nodeId,
+        itLed: led,
+        exitMs,
+        forced: stop.forced,
+        leadersSeenAtExit: views.map((v) => v.map((p) => p.leader)),
+        shutdownLog: /controlled shutdown [^\n]*/.exec(stopLog)?.[0] ?? 'none',
+        firstAckOnItsPartitionMs: firstAckMs,
+        rejoinIsrMs: rejoinMs,
+      });
+      expect(stop.forced).toBe(false);
+      expect(stopLog).toMatch(/controlled shutdown completed in \d+ ms/);
+      for (const v of views) {
+        for (const p of v) {
+          expect(p.leader).not.toBe(victim.nodeId);
+          expect(p.leader).toBeGreaterThanOrEqual(0);
+          expect(p.isr).not.toContain(victim.nodeId);
+        }
+      }
+      expect(f.lost).toBe(0);
+      expect(f.duplicates).toBe(0);
+      expect(f.outOfOrder).toBe(0);
+    }));
+
+  it('kill -9 the group coordinator: committed offsets fail over with __consumer_offsets and the group resumes where it left off', () =>
+    withClusterLogs(async () => {
+      const topic = 'rf-group';
+      const groupId = 'rf-group-g';
+      await createTopic(topic, 3);
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const send = (prefix: string, n: number) =>
+        producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, i) => ({ partition: i % 3, value: `${prefix}-${i}` })) });
+      const admin = kafka.admin();
+      await admin.connect();
+      const committed = async () =>
+        (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+
+      // A consumer that keeps running through the coordinator's death.
+      const seen: string[] = [];
+      const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+      await send('first', 300);
+      await eventually(async () => seen.length >= 300 && (await committed()) === 300, 60_000, 200);
+
+      const offsetsTopic = await metadataFrom(brokers()[0].kafkaPort, '__consumer_offsets');
+      const coordinator = await findGroupCoordinator(brokers()[0].kafkaPort, groupId);
+      expect(coordinator.errorCode).toBe(0);
+      const victim = cluster.node(coordinator.nodeId);
+      const t = Date.now();
+      await victim.kill();
+      const survivor = brokers().find((b) => b !== victim)!;
+      const moved = await eventually(async () => {
+        const c = await findGroupCoordinator(survivor.kafkaPort, groupId).catch(() => null);
+        return c && c.errorCode === 0 && c.nodeId !== victim.nodeId ? { nodeId: c.nodeId, ms: Date.now() - t } : false;
+      }, 30_000, 100);
+      const offsetsAfterKill = await eventually(async () => {
+        const n = await committed().catch(() => -1);
+        return n >= 0 ? n : false;
+      }, 30_000, 200);
+      await send('second', 90);
+      const resumedMs = await eventually(async () => (seen.filter((v) => v.startsWith('second')).length >= 90 ? Date.now() - t : false), 60_000, 200);
+      await eventually(async () => (await committed()) === 390, 30_000, 200);
+      await consumer.disconnect();
+
+      // A new member of the group starts from the committed offsets, not from the beginning.
+      await send('third', 30);
+      const fresh: string[] = [];
+      const next = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500 });
+      await next.connect();
+      await next.subscribe({ topic, fromBeginning: true });
+      await next.run({ eachMessage: async ({ message }) => void fresh.push(message.value!.toString()) });
+      await eventually(async () => fresh.length >= 30, 60_000, 200);
+      await sleep(500);
+      await next.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+      await victim.start();
+      await waitFullIsr(topic, 40_000);
+
+      const replayed = seen.length - new Set(seen).size;
+      console.log(
+        `[replication-faults] group coordinator kill: victim=${victim.nodeId} offsetsTopicRF=${[...new Set(offsetsTopic.partitions.map((p) => p.replicas.length))].join()} ` +
+          `newCoordinator=${moved.nodeId} after ${moved.ms}ms committedAfterKill=${offsetsAfterKill} secondConsumedAfter=${resumedMs}ms ` +
+          `redelivered=${replayed} newMemberRead=${fresh.length} (${[...new Set(fresh.map((v) => v.split('-')[0]))].join(',')})`,
+      );
+      expect(offsetsTopic.partitions.length).toBeGreaterThan(0);
+      for (const p of offsetsTopic.partitions) expect(p.replicas).toHaveLength(3);
+      expect(offsetsAfterKill).toBe(300);
+      expect(new Set(seen.filter((v) => v.startsWith('second'))).size).toBe(90);
+      expect(fresh.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `third-${i}`).sort());
     }));
 
   it('rolling restart of every node under load: nothing acked lost', () =>

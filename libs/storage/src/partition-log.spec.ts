@@ -204,6 +204,18 @@ describe('PartitionLog', () => {
     await again.close();
   });
 
+  it('truncating at the log end drops an epoch that started there with nothing appended (a leader that wrote nothing)', async () => {
+    const log = await open();
+    for (let i = 0; i < 3; i++) await log.append(batch([{ value: `v${i}` }]), { leaderEpoch: 1 });
+    log.epochs.assign(2, log.logEndOffset);
+    expect(log.latestEpoch).toBe(2);
+    await log.truncateTo(3);
+    expect(log.logEndOffset).toBe(3);
+    expect(log.latestEpoch).toBe(1);
+    expect(log.epochs.all).toEqual([{ epoch: 1, startOffset: 0 }]);
+    await log.close();
+  });
+
   it('follower appends keep offsets and reject going backwards', async () => {
     const log = await open();
     const b = batch([{ value: 'a' }, { value: 'b' }], { baseOffset: 100, epoch: 7 });

@@ -1119,7 +1119,12 @@ export class PartitionLog {
   }
 
   private async doTruncateTo(offset: number): Promise<void> {
-    if (offset >= this.leo) return;
+    if (offset >= this.leo) {
+      // No data to drop, but an epoch this node started as leader without appending anything can sit at the end;
+      // left there, the follower keeps sending it as its last fetched epoch and the leader keeps saying "diverged".
+      this.epochs.truncateFromEnd(this.leo);
+      return;
+    }
     if (offset <= this.lso) {
       await this.doTruncateFully(offset);
       return;

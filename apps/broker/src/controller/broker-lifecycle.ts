@@ -120,23 +120,27 @@ export class BrokerLifecycle {
     return { shouldShutDown: res.shouldShutDown };
   }
 
-  /** Controlled shutdown: ask the controller to move leaderships away, for at most timeoutMs. */
-  async shutdown(timeoutMs = 5000): Promise<void> {
+  /**
+   * Controlled shutdown: ask the controller to move leaderships away, for at most timeoutMs. Says how it ended so
+   * the log shows whether clients were handed over or will wait for the session timeout.
+   */
+  async shutdown(timeoutMs = 5000): Promise<'completed' | 'not-registered' | 'controller-unreachable' | 'timed-out'> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.beating) await this.beating;
-    if (this.epoch < 0) return;
+    if (this.epoch < 0) return 'not-registered';
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       try {
         const r = await this.heartbeat(true);
-        if (r.shouldShutDown) return;
+        if (r.shouldShutDown) return 'completed';
       } catch {
-        return; // controller gone: nothing to coordinate with
+        return 'controller-unreachable';
       }
       await sleep(Math.min(this.opts.heartbeatIntervalMs, 500));
     }
+    return 'timed-out';
   }
 }
 

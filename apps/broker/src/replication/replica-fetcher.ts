@@ -206,7 +206,13 @@ export class ReplicaFetcher {
         this.opts.log.info(
           `${p.key}: log diverged from leader ${this.leaderId} at epoch ${diverging.epoch} (leader ends it at ${leaderEnd}); truncating to ${target}`,
         );
+        const before = `${p.logEndOffset}/${p.log.latestEpoch}`;
         await p.truncateTo(Math.max(target, p.logStartOffset));
+        // A truncation that changes nothing would be answered with the same divergence: back off, don't spin.
+        if (`${p.logEndOffset}/${p.log.latestEpoch}` === before) {
+          this.opts.log.warn(`${p.key}: truncation to ${target} left the log unchanged; retrying in ${this.opts.backoffMs} ms`);
+          s.delayUntil = Date.now() + this.opts.backoffMs;
+        }
       });
       return;
     }

@@ -42,6 +42,10 @@ export class BrokerLifecycle {
   private timer: NodeJS.Timeout | null = null;
   private readonly logger = createLogger('brokers');
   private fencing = new Set<number>();
+  /** Last metadata offset each broker said it has applied (from its heartbeats). */
+  private readonly reportedOffset = new Map<number, number>();
+  /** Broker in controlled shutdown -> its epoch and the offset of the records that moved its leaderships. */
+  private readonly shutdownOffsets = new Map<number, { epoch: number; offset: number }>();
 
   constructor(
     private readonly controller: QuorumController,
@@ -138,25 +142,10 @@ export class BrokerLifecycle {
     }
     this.lastContact.set(req.brokerId, this.now());
     this.heardFrom.add(req.brokerId);
+    this.reportedOffset.set(req.brokerId, req.currentMetadataOffset);
     const caughtUp = req.currentMetadataOffset >= broker.epoch;
 
-    if (req.wantShutDown) {
-      await this.controller.write((img) => {
-        const b = img.brokers.get(req.brokerId);
-        if (!b || b.epoch !== req.brokerEpoch || (b.fenced && !b.inControlledShutdown && !hasLeadership(img, b.id))) {
-          return { records: [], result: undefined };
-        }
-        return {
-          records: [
-            ...recordsForBrokerRemoval(img, b.id, this.config),
-            { name: 'BrokerRegistrationChangeRecord', version: 1, data: { brokerId: b.id, brokerEpoch: BigInt(b.epoch), fenced: 1, inControlledShutdown: 1 } },
-          ],
-          result: undefined,
-        };
-      });
-      this.logger.log(`broker ${req.brokerId} completed controlled shutdown`);
-      return { errorCode: 0, isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true };
-    }
+    if (req.wantShutDown) return this.controlledShutdown(req, caughtUp);
 
     if (req.wantFence) {
       if (!broker.fenced) await this.fence(req.brokerId, req.brokerEpoch, 'it asked to be fenced');
@@ -180,6 +169,38 @@ export class BrokerLifecycle {
     }
     const now = this.controller.image.brokers.get(req.brokerId);
     return { errorCode: 0, isCaughtUp: caughtUp, isFenced: now ? now.fenced : true, shouldShutDown: false };
+  }
+
+  /**
+   * Moves the broker's leaderships away and marks it in controlled shutdown (once per broker epoch), then lets it
+   * stop only when every other active broker has reported applying those records, as Kafka does: clients and
+   * followers are then redirected by brokers that already know the new leaders instead of waiting on a dead one.
+   */
+  private async controlledShutdown(req: HeartbeatRequest, caughtUp: boolean): Promise<HeartbeatResult> {
+    let pending = this.shutdownOffsets.get(req.brokerId);
+    if (!pending || pending.epoch !== req.brokerEpoch) {
+      const offset = await this.controller.write((img) => {
+        const b = img.brokers.get(req.brokerId);
+        if (!b || b.epoch !== req.brokerEpoch || (b.fenced && !b.inControlledShutdown && !hasLeadership(img, b.id))) {
+          return { records: [], result: -1 };
+        }
+        const records: MetadataRecord[] = [
+          ...recordsForBrokerRemoval(img, b.id, this.config),
+          { name: 'BrokerRegistrationChangeRecord', version: 1, data: { brokerId: b.id, brokerEpoch: BigInt(b.epoch), fenced: 1, inControlledShutdown: 1 } },
+        ];
+        return { records, result: this.controller.nextOffset() + records.length - 1 };
+      });
+      pending = { epoch: req.brokerEpoch, offset };
+      this.shutdownOffsets.set(req.brokerId, pending);
+    }
+    const target = pending.offset;
+    const lagging = [...this.controller.image.brokers.values()].filter(
+      (b) => b.id !== req.brokerId && !b.fenced && !b.inControlledShutdown && (this.reportedOffset.get(b.id) ?? -1) < target,
+    );
+    if (lagging.length > 0) return { errorCode: 0, isCaughtUp: caughtUp, isFenced: true, shouldShutDown: false };
+    this.shutdownOffsets.delete(req.brokerId);
+    this.logger.log(`broker ${req.brokerId} completed controlled shutdown`);
+    return { errorCode: 0, isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true };
   }
 
   private sessionAlive(brokerId: number): boolean {

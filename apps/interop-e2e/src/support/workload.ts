@@ -299,6 +299,17 @@ export async function describeQuorum(port: number, timeoutMs = 1500): Promise<{ 
   }
 }
 
+/** FindCoordinator v1 (group) asked of one broker: the coordinator's node id, or the error code. */
+export async function findGroupCoordinator(port: number, groupId: string, timeoutMs = 3000): Promise<{ errorCode: number; nodeId: number }> {
+  const conn = await KafkaConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, clientId: 'runnel-e2e-coordinator' });
+  try {
+    const r: any = await conn.send(ApiKey.FindCoordinator, 1, { key: groupId, keyType: 0 } as any, { timeoutMs });
+    return { errorCode: r.errorCode, nodeId: r.nodeId };
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
 export interface PartitionView {
   partition: number;
   leader: number;

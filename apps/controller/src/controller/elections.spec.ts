@@ -1,6 +1,6 @@
 import { ErrorCode } from '@runnel/protocol';
 import { buildImage, topicIdOf } from '../testing/image-builder';
-import { countElections, electLeaders, PREFERRED, UNCLEAN } from './elections';
+import { countElections, electLeaders, PREFERRED, UNCLEAN, uncleanElectionsForLeaderless } from './elections';
 import { recordsForBrokerRemoval, recordsForBrokerReturn } from './partition-changes';
 
 const results = (r: ReturnType<typeof electLeaders>) =>
@@ -98,6 +98,17 @@ describe('partition changes when a leader leaves or a broker returns', () => {
     expect(recordsForBrokerRemoval(img, 1, staticTrue).map((r) => r.data.leader)).toEqual([-1, 2]);
     img.apply({ name: 'ConfigRecord', data: { resourceType: 4, resourceName: '', name: 'unclean.leader.election.enable', value: 'false' } });
     expect(recordsForBrokerRemoval(img, 1, staticTrue).map((r) => r.data.leader)).toEqual([-1, -1]);
+  });
+
+  it('turning unclean election on elects a live replica for partitions already leaderless, only in topics that allow it', () => {
+    const img = buildImage([{ id: 1, fenced: true }, { id: 2 }], {
+      on: [{ replicas: [1, 2], isr: [1], leader: -1 }, { replicas: [1, 2], isr: [1, 2], leader: 2 }],
+      off: [{ replicas: [1, 2], isr: [1], leader: -1 }],
+      dead: [{ replicas: [1], isr: [1], leader: -1 }],
+    }, { on: { 'unclean.leader.election.enable': 'true' }, dead: { 'unclean.leader.election.enable': 'true' } });
+    expect(uncleanElectionsForLeaderless(img, null).map((r) => r.data)).toEqual([
+      { partitionId: 0, topicId: topicIdOf(0), leader: 2, isr: [2], leaderRecoveryState: 1 },
+    ]);
   });
 
   it('a returning broker leads leaderless partitions whose ISR it is in, others only uncleanly when allowed', () => {

@@ -143,6 +143,23 @@ export function electLeaders(
 }
 
 /**
+ * Leaderless partitions of topics that now allow unclean election (after the setting was turned on): elect a
+ * live replica from outside the ISR, as Kafka does when unclean.leader.election.enable changes to true.
+ */
+export function uncleanElectionsForLeaderless(image: MetadataImage, config: KafkaConfig | null | undefined): MetadataRecord[] {
+  const records: MetadataRecord[] = [];
+  for (const topic of image.topics.values()) {
+    if (!uncleanElectionAllowed(image, topic.name, config)) continue;
+    for (const p of topic.partitions) {
+      if (!p || p.leader !== -1) continue;
+      const choice = chooseLeader(image, p.replicas, p.isr, true);
+      if (choice) records.push(changeRecord(p, choice));
+    }
+  }
+  return records;
+}
+
+/**
  * Elections in a batch of records by kind: a PartitionChangeRecord that names a leader (not -1)
  * elected one; leaders in the RECOVERING state came from outside the ISR.
  */

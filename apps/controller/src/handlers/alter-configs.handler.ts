@@ -1,6 +1,7 @@
 import { ApiKey } from '@runnel/protocol';
 import { ControllerApiHandler } from '../network/handler';
 import { alterConfigs } from '../controller/config-ops';
+import { uncleanElectionsForLeaderless } from '../controller/elections';
 import { ControllerServices } from './services';
 import { toErrorCode } from './errors';
 
@@ -17,6 +18,14 @@ function handler(s: ControllerServices, apiKey: number, maxVersion: number, incr
       }));
       try {
         const responses = await s.controller.write((image) => alterConfigs(image, s.config, resources, incremental, !!req.validateOnly));
+        // Turning unclean.leader.election.enable on elects leaders for partitions that are offline now, not only
+        // for the next leader loss.
+        const touchesUnclean = resources.some((r: any) => r.configs.some((c: any) => c.name === 'unclean.leader.election.enable'));
+        if (touchesUnclean && !req.validateOnly) {
+          await s.controller
+            .write((image) => ({ records: uncleanElectionsForLeaderless(image, s.config), result: undefined, electionKind: 'unclean' }))
+            .catch(() => undefined);
+        }
         return { throttleTimeMs: 0, responses };
       } catch (e) {
         const { code, message } = toErrorCode(e);

@@ -200,7 +200,9 @@ export class GroupCoordinatorService {
           { name: 'min.insync.replicas', value: String(Math.min(cfgNumber(cfg, 'transaction.state.log.min.isr', 1), replicationFactor)) },
           { name: 'segment.bytes', value: String(cfgNumber(cfg, 'transaction.state.log.segment.bytes', 104857600)) },
         ];
-    this.log.info(`creating ${topic} (${numPartitions} partitions, replication factor ${replicationFactor})`);
+    if (replicationFactor < wantedRf) {
+      this.log.warn(`creating ${topic} with replication factor ${replicationFactor}, not ${wantedRf}: only ${alive} broker(s) are up`);
+    } else this.log.info(`creating ${topic} (${numPartitions} partitions, replication factor ${replicationFactor})`);
     try {
       const { response } = await this.services.controller.forwardAndWait<any>(
         ApiKey.CreateTopics,

@@ -351,6 +351,7 @@ describe('controller quorum (3 voters)', () => {
     expect(text).toMatch(/runnel_controller_raft_state\{[^}]*state="leader"[^}]*\} 0/);
     expect(text).toMatch(/runnel_controller_raft_elections_total\{[^}]*\} [1-9]/);
     expect(text).toMatch(/runnel_controller_raft_commit_latency_seconds_count\{[^}]*\} [1-9]/);
+    expect(text).toMatch(/runnel_controller_raft_election_latency_seconds_count\{[^}]*\} [1-9]/);
     expect(text).toMatch(/runnel_controller_raft_leader_id\{[^}]*\} -1/);
     expect(text).toMatch(/runnel_controller_raft_high_watermark\{[^}]*\} [1-9]/);
   });

@@ -15,6 +15,7 @@ export class ControllerMetrics {
   readonly commitLatency: Histogram;
   readonly raftCommitLatency: Histogram;
   readonly raftElections: Counter;
+  readonly raftElectionLatency: Histogram;
   readonly elections: Counter<'type'>;
   private connections = 0;
   private controller: QuorumController | null = null;
@@ -52,6 +53,11 @@ export class ControllerMetrics {
     } as any);
     gauge('raft_leader_id', 'Node id of the current Raft leader (-1 unknown)', () => this.raft?.leaderId ?? -1);
     this.raftElections = m.counter({ name: 'raft_elections_total', help: 'Elections this node started as a candidate (each bumps the epoch)' });
+    this.raftElectionLatency = m.histogram({
+      name: 'raft_election_latency_seconds',
+      help: 'Time from this node starting an election (pre-vote or vote) until it knows the new leader (itself or another)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+    });
     gauge('raft_voters', 'Voters in controller.quorum.voters', () => this.raft?.voters.length ?? 0);
     gauge('raft_epoch', 'Current Raft epoch of the metadata quorum', () => this.raft?.epoch ?? 0);
     gauge('raft_high_watermark', 'Metadata log high watermark (committed offset, exclusive)', () => this.raft?.highWatermark ?? -1);
@@ -81,8 +87,14 @@ export class ControllerMetrics {
   attachRaft(raft: RaftClient): void {
     this.raft = raft;
     raft.onCommitLatency((s) => this.raftCommitLatency.observe(s));
+    let electionStart: number | null = null;
     raft.onRoleChange((role) => {
       if (role === 'candidate') this.raftElections.inc();
+      if (role === 'prospective' || role === 'candidate') electionStart ??= Date.now();
+      else if ((role === 'leader' || role === 'follower') && electionStart !== null) {
+        this.raftElectionLatency.observe((Date.now() - electionStart) / 1000);
+        electionStart = null;
+      }
     });
   }
 

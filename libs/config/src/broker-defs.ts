@@ -133,7 +133,7 @@ export const BROKER_CONFIG_DEFS: ConfigDef[] = [
 
   // ---- groups, offsets, transactions ----
   d('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets.', { validator: atLeast(1) }),
-  d('offsets.topic.replication.factor', 'short', '3', 'Replication factor of __consumer_offsets (capped at the brokers alive when it is created).', { validator: atLeast(1) }),
+  d('offsets.topic.replication.factor', 'short', '3', 'Replication factor of __consumer_offsets (capped at the registered brokers; not created while fewer are up).', { validator: atLeast(1) }),
   d('offsets.topic.segment.bytes', 'int', '104857600', 'Segment size of __consumer_offsets.', { validator: atLeast(1) }),
   d('offsets.topic.compression.codec', 'int', '0', 'Compression codec of __consumer_offsets.', { validator: between(0, 4) }),
   d('offsets.retention.minutes', 'int', '10080', 'Committed offsets of empty groups expire after this many minutes.', { validator: atLeast(1) }),

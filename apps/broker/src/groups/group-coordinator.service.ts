@@ -184,10 +184,19 @@ export class GroupCoordinatorService {
     const wantedRf = isOffsets
       ? cfgNumber(cfg, 'offsets.topic.replication.factor', 1)
       : cfgNumber(cfg, 'transaction.state.log.replication.factor', 1);
-    // Kafka refuses to create the topic until enough brokers are up; a smaller cluster gets as many replicas as
-    // it has brokers instead, so a dev cluster never blocks on this.
-    const alive = Math.max(1, this.services.metadata.aliveBrokers().length);
-    const replicationFactor = Math.min(wantedRf, alive);
+    // Kafka refuses to create the topic until enough brokers are up, and so do we: a group started while a
+    // broker is down must not leave its offsets on fewer replicas for good. The factor is capped at the brokers
+    // ever registered, so a cluster smaller than the setting (a single dev node) still gets its offsets topic.
+    const registered = Math.max(1, this.services.metadata.brokers().length);
+    const alive = this.services.metadata.aliveBrokers().length;
+    const replicationFactor = Math.min(wantedRf, registered);
+    if (alive < replicationFactor) {
+      this.log.warn(
+        `not creating ${topic} yet: it needs ${replicationFactor} brokers up (${isOffsets ? 'offsets.topic' : 'transaction.state.log'}.replication.factor=${wantedRf}, ` +
+          `${registered} registered) and ${alive} are; coordinator lookups answer COORDINATOR_NOT_AVAILABLE until then`,
+      );
+      return;
+    }
     const configs = isOffsets
       ? [
           { name: 'cleanup.policy', value: 'compact' },
@@ -201,7 +210,7 @@ export class GroupCoordinatorService {
           { name: 'segment.bytes', value: String(cfgNumber(cfg, 'transaction.state.log.segment.bytes', 104857600)) },
         ];
     if (replicationFactor < wantedRf) {
-      this.log.warn(`creating ${topic} with replication factor ${replicationFactor}, not ${wantedRf}: only ${alive} broker(s) are up`);
+      this.log.warn(`creating ${topic} with replication factor ${replicationFactor}, not ${wantedRf}: only ${registered} broker(s) are registered`);
     } else this.log.info(`creating ${topic} (${numPartitions} partitions, replication factor ${replicationFactor})`);
     try {
       const { response } = await this.services.controller.forwardAndWait<any>(

@@ -77,6 +77,40 @@ describe('group handlers', () => {
     expect(txn).toMatchObject({ errorCode: GroupErr.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 });
   });
 
+  it('__consumer_offsets is created with offsets.topic.replication.factor replicas, and not while too few brokers are up', async () => {
+    const register = (b: FakeBroker, brokerId: number, fenced: boolean) =>
+      b.image.apply({
+        name: 'RegisterBrokerRecord',
+        data: { brokerId, brokerEpoch: 0n, incarnationId: `i${brokerId}`, endPoints: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9090 + brokerId, securityProtocol: 0 }], features: [], rack: null, fenced },
+      } as any);
+    const createdWith = async (b: FakeBroker): Promise<number[]> => {
+      const rfs: number[] = [];
+      (b.services.controller as any).forwardAndWait = async (_key: number, _v: number, body: any) => {
+        rfs.push(body.topics[0].replicationFactor);
+        return { response: { topics: [{ errorCode: 0 }] } };
+      };
+      groupCoordinatorFor(b.services);
+      const r = await call(b, findCoordinatorHandler, 3, { key: 'g', keyType: 0 });
+      expect(r.errorCode).toBe(GroupErr.COORDINATOR_NOT_AVAILABLE); // the fake controller creates nothing
+      return rfs;
+    };
+    // Three brokers registered, one of them fenced: wait rather than settle for two replicas.
+    fb = await fakeBroker([], { 'offsets.topic.replication.factor': 3 });
+    register(fb, 2, true);
+    register(fb, 3, false);
+    expect(await createdWith(fb)).toEqual([]);
+    stopGroupCoordinator(fb.services);
+    // All three up: three replicas.
+    fb = await fakeBroker([], { 'offsets.topic.replication.factor': 3 });
+    register(fb, 2, false);
+    register(fb, 3, false);
+    expect(await createdWith(fb)).toEqual([3]);
+    stopGroupCoordinator(fb.services);
+    // A cluster smaller than the setting (one dev broker) gets as many replicas as it has brokers.
+    fb = await fakeBroker([], { 'offsets.topic.replication.factor': 3 });
+    expect(await createdWith(fb)).toEqual([1]);
+  });
+
   it('JoinGroup: MEMBER_ID_REQUIRED only from v4; v0-6 encode a null protocol name as ""', async () => {
     fb = await setup();
     const old = await call(fb, joinGroupHandler, 2, joinBody());

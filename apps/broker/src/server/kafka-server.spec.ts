@@ -65,4 +65,29 @@ describe('KafkaServer with the dispatcher', () => {
     garbage.destroy();
     await server.close();
   });
+
+  it('close() ends open client connections instead of waiting for clients to hang up', async () => {
+    const b = await fakeBroker(HANDLERS);
+    const dispatcher = new Dispatcher(b.registry, b.services);
+    const server = new KafkaServer({
+      listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0, securityProtocol: 'PLAINTEXT' }],
+      handler: (f, c) => dispatcher.handleFrame(f, c),
+      maxRequestBytes: 1 << 20,
+      idleTimeoutMs: 0,
+      log: silentLogger,
+      metrics: b.services.metrics,
+    });
+    const [bound] = await server.bind();
+    server.open();
+    // A client that never closes its side (allowHalfOpen: it ignores the broker's FIN).
+    const lingering = net.connect({ port: bound.boundPort, host: '127.0.0.1', allowHalfOpen: true });
+    lingering.on('error', () => undefined);
+    const frames = readFrames(lingering, 1);
+    lingering.write(req(ApiKey.ApiVersions, 0, 1, {}));
+    await frames;
+    const t0 = Date.now();
+    await server.close();
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    lingering.destroy();
+  });
 });

@@ -82,9 +82,12 @@ export class KafkaServer {
 
   async close(): Promise<void> {
     this.serving = false;
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // A listener's close callback only fires once every connection has ended, so end ours now rather than
+    // wait for clients that keep theirs open (most do) to go away on their own.
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const w of this.waiting.splice(0)) w.socket.destroy();
     for (const c of [...this.connections]) c.close('shutdown');
+    await closed;
   }
 
   private accept(socket: net.Socket, listener: string): void {

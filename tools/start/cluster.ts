@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { ConfigError, KafkaConfig, parseProperties } from '@runnel/config';
 import { brokerMetadata, RunnelNode } from '@runnel/testing';
+import { type ActionResult, NODE_ACTION_FLAGS, type NodeAction, requestNodeAction, serveNodeActions } from './cluster-control';
 
 const HOST = '127.0.0.1';
 
@@ -24,7 +25,13 @@ export const CLUSTER_USAGE = `usage: npm run cluster -- [options]
   --timeout SECONDS       how long to wait for the cluster to become ready (default 90)
   --override key=value    a server setting for every node (repeatable), e.g. num.partitions=6
   --config FILE           a properties file every node reads (its node-specific keys are replaced)
-  -h, --help              this text`;
+  -h, --help              this text
+
+While a cluster runs, these ask its launcher (found through DIR/cluster.json) to act on one node, by node id
+or name, and exit:
+  --start-node NODE       start again a node that has exited (same ports, data and settings)
+  --stop-node NODE        stop a node gracefully (SIGTERM; a broker hands its leaderships over first)
+  --kill-node NODE        kill -9 a node`;
 
 /** Keys the launcher sets per node; a shared --override of them would break the cluster. */
 const NODE_KEYS = [
@@ -53,6 +60,8 @@ export interface ClusterArgs {
   /** --override / --config arguments passed to every node unchanged. */
   passThrough: string[];
   help: boolean;
+  /** --start-node / --stop-node / --kill-node: a request to the running launcher instead of a new cluster. */
+  nodeAction?: { action: NodeAction; node: string };
 }
 
 function parseCount(flag: string, text: string, min: number): number {
@@ -94,7 +103,7 @@ export function parseClusterArgs(argv: string[], cwd = process.cwd()): ClusterAr
       out.help = true;
       continue;
     }
-    const takesValue = ['--controllers', '--brokers', '--ports', '--controller-ports', '--port-base', '--data-dir', '--timeout', '--override', '--config'];
+    const takesValue = ['--controllers', '--brokers', '--ports', '--controller-ports', '--port-base', '--data-dir', '--timeout', '--override', '--config', ...NODE_ACTION_FLAGS];
     if (!takesValue.includes(flag)) {
       throw new UsageError(flag.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${flag}"`);
     }
@@ -140,9 +149,14 @@ export function parseClusterArgs(argv: string[], cwd = process.cwd()): ClusterAr
       case '--config':
         out.passThrough.push('--config', path.resolve(cwd, value));
         break;
+      default: {
+        if (out.nodeAction) throw new UsageError(`${flag}: give one of ${NODE_ACTION_FLAGS.join(', ')} at a time`);
+        if (value.trim() === '') throw new UsageError(`${flag} needs a node id or name`);
+        out.nodeAction = { action: flag.slice(2, -'-node'.length) as NodeAction, node: value.trim() };
+      }
     }
   }
-  if (out.help) return out;
+  if (out.help || out.nodeAction) return out;
   if (out.controllers % 2 === 0) {
     process.stderr.write(`warning: ${out.controllers} controllers tolerate no more failures than ${out.controllers - 1}; use an odd number\n`);
   }
@@ -209,13 +223,15 @@ interface Member {
   node: RunnelNode;
   role: 'controller' | 'broker';
   exit?: { code: number | null; signal: string | null; at: string };
+  /** A --start/--stop/--kill-node request is acting on it. */
+  busy?: boolean;
 }
 
 function describe(m: Member): string {
   return `${m.role} ${m.node.nodeId}`;
 }
 
-function clusterJson(clusterId: string, args: ClusterArgs, members: Member[], ready: boolean): unknown {
+function clusterJson(clusterId: string, args: ClusterArgs, members: Member[], ready: boolean, controlPort?: number): unknown {
   return {
     clusterId,
     ready,
@@ -223,6 +239,7 @@ function clusterJson(clusterId: string, args: ClusterArgs, members: Member[], re
     bootstrapServers: members.filter((m) => m.role === 'broker').map((m) => m.node.bootstrap).join(','),
     controllerQuorumVoters: members[0]?.node.quorumVoters ?? '',
     launcherPid: process.pid,
+    ...(controlPort ? { controlPort } : {}),
     nodes: members.map((m) => ({
       nodeId: m.node.nodeId,
       name: m.node.name,
@@ -285,6 +302,11 @@ async function main(): Promise<void> {
   if (args.help) {
     process.stdout.write(`${CLUSTER_USAGE}\n`);
     return;
+  }
+  if (args.nodeAction) {
+    const r = await requestNodeAction(args.dataDir, args.nodeAction.node, args.nodeAction.action);
+    (r.status === 200 ? process.stdout : process.stderr).write(`${r.message}\n`);
+    process.exit(r.status === 200 ? 0 : 1);
   }
 
   // Ports: given ones first, then scan for the rest (each port used once).
@@ -361,6 +383,8 @@ async function main(): Promise<void> {
   const jsonFile = path.join(args.dataDir, 'cluster.json');
   let stopping = false;
   let ready = false;
+  let controlPort: number | undefined;
+  const writeJson = (): void => writeClusterJson(jsonFile, clusterJson(clusterId, args, members, ready, controlPort));
 
   const stopAll = async (): Promise<void> => {
     // Brokers first: their controlled shutdown moves leadership through the active controller.
@@ -389,7 +413,9 @@ async function main(): Promise<void> {
     process.stderr.write(`${signal} received: stopping brokers, then controllers\n`);
     stopAll().then(
       () => {
-        writeClusterJson(jsonFile, clusterJson(clusterId, args, members, false));
+        ready = false;
+        controlPort = undefined;
+        writeJson();
         process.stdout.write('Runnel cluster stopped\n');
         process.exit(0);
       },
@@ -418,13 +444,52 @@ async function main(): Promise<void> {
       if (stopping) return;
       const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
       const left = members.filter((x) => x.node.running).length;
-      process.stderr.write(`${describe(m)} (pid ${pid}) exited with ${how}; not restarting it (${left} process(es) still running); log ${child.logPath}\n`);
-      if (ready) writeClusterJson(jsonFile, clusterJson(clusterId, args, members, ready));
+      process.stderr.write(
+        `${describe(m)} (pid ${pid}) exited with ${how}; not restarting it (${left} process(es) still running); log ${child.logPath}; ` +
+          `start it again with: npm run cluster -- --data-dir ${args.dataDir} --start-node ${m.node.nodeId}\n`,
+      );
+      if (ready) writeJson();
       if (ready && left === 0) {
         process.stderr.write('every node has exited\n');
         process.exit(1);
       }
     });
+  };
+
+  const actOnNode = async (target: string, action: NodeAction): Promise<ActionResult> => {
+    if (stopping) return { status: 409, message: 'the cluster is stopping' };
+    const m = members.find((x) => String(x.node.nodeId) === target || x.node.name === target);
+    if (!m) return { status: 404, message: `no node "${target}"; nodes: ${members.map((x) => `${x.node.nodeId} (${x.node.name})`).join(', ')}` };
+    if (m.busy) return { status: 409, message: `${describe(m)} is busy with another request` };
+    const pid = m.node.pid;
+    m.busy = true;
+    try {
+      if (action === 'start') {
+        if (m.node.running) return { status: 409, message: `${describe(m)} is already running (pid ${pid})` };
+        m.exit = undefined;
+        process.stdout.write(`starting ${describe(m)} again (requested)\n`);
+        try {
+          await m.node.start();
+        } catch (e) {
+          writeJson();
+          return { status: 500, message: `${describe(m)} did not become ready: ${(e as Error).message.split('\n')[0]}; log ${m.node.logPath}` };
+        }
+        watchExit(m);
+        writeJson();
+        const message = `${describe(m)} started (pid ${m.node.pid}) and ready`;
+        process.stdout.write(`${message}\n`);
+        return { status: 200, message };
+      }
+      if (!m.node.running) return { status: 409, message: `${describe(m)} is not running` };
+      if (action === 'stop') {
+        const r = await m.node.stop(30_000);
+        return { status: 200, message: `stopped ${describe(m)} (pid ${pid})${r.forced ? ' with SIGKILL after 30 s' : ''} in ${r.durationMs} ms` };
+      }
+      await m.node.kill();
+      return { status: 200, message: `killed ${describe(m)} (pid ${pid}) with SIGKILL` };
+    } finally {
+      m.busy = false;
+    }
   };
 
   try {
@@ -450,11 +515,13 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   ready = true;
-  writeClusterJson(jsonFile, clusterJson(clusterId, args, members, true));
+  controlPort = (await serveNodeActions((node, action) => actOnNode(node, action))).port;
+  writeJson();
   const bootstrap = members.filter((m) => m.role === 'broker').map((m) => m.node.bootstrap).join(',');
   process.stdout.write(
     `Runnel cluster ready: ${args.controllers} controller(s) (quorum ${voters}), ${args.brokers} broker(s) registered and unfenced; ` +
-      `bootstrap ${bootstrap}; ${jsonFile}\n`,
+      `bootstrap ${bootstrap}; ${jsonFile}\n` +
+      `Act on one node from another shell: npm run cluster -- --data-dir ${args.dataDir} --stop-node|--kill-node|--start-node <node id>\n`,
   );
 }
 

@@ -1,6 +1,7 @@
 // `npm run cluster`: the compiled launcher (dist/tools/start/cluster.js) starts 3 controller and 2 broker
 // processes, announces readiness, writes cluster.json, serves kafkajs through a topic whose partitions
-// (replication factor 1) are spread over both brokers, and stops every process on SIGTERM.
+// (replication factor 1) are spread over both brokers, kills, starts again and stops single nodes on request
+// (--kill-node, --start-node, --stop-node), and stops every process on SIGTERM.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -22,6 +23,14 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
+async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -37,6 +46,12 @@ describe('cluster launcher flags', () => {
     expect(a).toMatchObject({ controllers: 3, brokers: 3, ports: [9092, 9095, 9098], dataDir: '/x/d', passThrough: ['--override', 'num.partitions=6'] });
   });
 
+  it('parses a request to act on one node of a running cluster', () => {
+    expect(parseClusterArgs(['--data-dir', 'd', '--start-node', 'broker-5'], '/x')).toMatchObject({ dataDir: '/x/d', nodeAction: { action: 'start', node: 'broker-5' } });
+    expect(parseClusterArgs(['--kill-node=4'], '/x').nodeAction).toEqual({ action: 'kill', node: '4' });
+    expect(parseClusterArgs(['--stop-node', '6'], '/x').nodeAction).toEqual({ action: 'stop', node: '6' });
+  });
+
   it.each([
     [['--brokers', '2', '--ports', '9092'], /--ports lists 1 port\(s\) but --brokers is 2/],
     [['--brokers', 'two'], /--brokers needs a whole number/],
@@ -46,6 +61,8 @@ describe('cluster launcher flags', () => {
     [['--data-dir'], /--data-dir needs a value/],
     [['--bogus'], /unknown option --bogus/],
     [['--override', 'node.id=7'], /the launcher sets node.id/],
+    [['--start-node', '4', '--kill-node', '5'], /give one of --start-node, --stop-node, --kill-node at a time/],
+    [['--stop-node', ' '], /--stop-node needs a node id or name/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseClusterArgs(argv as string[])).toThrow(message as RegExp);
   });
@@ -160,6 +177,49 @@ describe('npm run cluster -- --controllers 3 --brokers 2', () => {
     await consumer.disconnect();
     expect(got.sort()).toEqual(sent.map((m) => m.value).sort());
 
+    // Acting on one node through the running launcher: kill -9, start again, graceful stop.
+    const nodeAction = (...flags: string[]) => spawnSync(process.execPath, ['-r', pathsJs, launcher, '--data-dir', dir, ...flags], { cwd: root, encoding: 'utf8' });
+    const nodeInfo = (id: number) => JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8')).nodes.find((n: any) => n.nodeId === id);
+    const killed = nodeAction('--kill-node', '5');
+    expect({ status: killed.status, stdout: killed.stdout }).toEqual({ status: 0, stdout: `killed broker 5 (pid ${pids[4]}) with SIGKILL\n` });
+    expect(alive(pids[4])).toBe(false);
+    await waitFor(() => nodeInfo(5).running === false, 5_000);
+    expect(nodeInfo(5).exit).toMatchObject({ signal: 'SIGKILL' });
+    await waitFor(() => out.includes(`start it again with: npm run cluster -- --data-dir ${dir} --start-node 5`), 5_000);
+    expect(nodeAction('--kill-node', '5')).toMatchObject({ status: 1, stderr: 'broker 5 is not running\n' });
+    expect(nodeAction('--stop-node', '9')).toMatchObject({ status: 1, stderr: expect.stringMatching(/^no node "9"; nodes: 1 \(controller-1\)/) });
+    const started = nodeAction('--start-node', 'broker-5');
+    expect(started.status).toBe(0);
+    const newPid = Number(/^broker 5 started \(pid (\d+)\) and ready$/m.exec(started.stdout)?.[1]);
+    expect(alive(newPid)).toBe(true);
+    expect(nodeInfo(5)).toMatchObject({ pid: newPid, running: true });
+    expect(nodeInfo(5).exit).toBeUndefined();
+    expect(nodeAction('--start-node', '5')).toMatchObject({ status: 1, stderr: `broker 5 is already running (pid ${newPid})\n` });
+    // Broker 5 kept its partitions' records across the kill -9 and serves them again.
+    const again = kafka.consumer({ groupId: 'cluster-spread-g2', sessionTimeout: 10_000, heartbeatInterval: 500 });
+    await again.connect();
+    await again.subscribe({ topic, fromBeginning: true });
+    const reread: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`re-read only ${reread.length} of 40`)), 30_000);
+      void again.run({
+        eachMessage: async ({ message }) => {
+          reread.push(message.value!.toString());
+          if (reread.length >= sent.length) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    await again.disconnect();
+    expect(reread.sort()).toEqual(sent.map((m) => m.value).sort());
+    const stopped = nodeAction('--stop-node', '4');
+    expect(stopped).toMatchObject({ status: 0, stdout: expect.stringMatching(/^stopped broker 4 \(pid \d+\) in \d+ ms\n$/) });
+    expect(alive(pids[3])).toBe(false);
+    expect(nodeAction('--start-node', '4').status).toBe(0);
+    const finalPids: number[] = JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8')).nodes.map((n: any) => n.pid);
+
     child.kill('SIGTERM');
     const exit = await exited;
     expect(exit).toEqual({ code: 0, signal: null });
@@ -167,6 +227,7 @@ describe('npm run cluster -- --controllers 3 --brokers 2', () => {
     // Brokers were stopped before any controller.
     const order = [...out.matchAll(/stopped (broker|controller) \d+/g)].map((m) => m[1]);
     expect(order).toEqual(['broker', 'broker', 'controller', 'controller', 'controller']);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
-  }, 60_000);
+    for (const pid of finalPids) expect(alive(pid)).toBe(false);
+    expect(nodeAction('--start-node', '4')).toMatchObject({ status: 1, stderr: expect.stringMatching(/launcher of .* is not running/) });
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { RunnelCluster, RunnelNode } from '@runnel/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { eventually, sleep } from './support/nodes';
+import { prng } from './support/raw';
 import { describeQuorum, metadataFrom, ProduceWorkload, report } from './support/workload';
 
 const SECONDS = Number(process.env.RUNNEL_NEMESIS_SECONDS ?? 60);
@@ -20,18 +21,6 @@ const TOPIC = 'nemesis';
 const PARTITIONS = 6;
 
 jest.setTimeout(SECONDS * 1000 + 300_000);
-
-/** mulberry32: a small seeded generator, so a failing schedule can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let cluster: RunnelCluster;
 
@@ -84,7 +73,7 @@ function replicaLog(broker: RunnelNode, partition: number): Buffer {
 }
 
 it(`randomized faults for ${SECONDS} s (seed ${SEED}): nothing acked lost, no duplicates, order kept, replicas identical`, async () => {
-  const rnd = random(SEED);
+  const rnd = prng(SEED);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const ms = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo));
 
